@@ -1,0 +1,47 @@
+/* app: see app.h. */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "redis_conn.h"
+
+int app_open(struct app *app, const char *conf_file, char *err, size_t errsz)
+{
+    memset(app, 0, sizeof(*app));
+    arena_init(&app->arena, APP_ARENA_CAP);
+    app->started_at = time(NULL);
+    if (config_load(&app->cfg, conf_file, CONFIG_NEED_JWT_SECRET, err, errsz) != 0)
+        return -2;
+    if (log_open(app->cfg.log_file) != 0) {
+        snprintf(err, errsz, "cannot open log file %s", app->cfg.log_file);
+        return -2;
+    }
+    if (db_library_init() != 0) {
+        snprintf(err, errsz, "mysql_library_init failed");
+        return -1;
+    }
+    app->db = db_new(&app->cfg);
+    app->cache_redis = redis_conn_new("cache", &app->cfg.cache_redis, &app->cfg);
+    app->store_redis = redis_conn_new("store", &app->cfg.store_redis, &app->cfg);
+    if (app->db == NULL || app->cache_redis == NULL || app->store_redis == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void app_close(struct app *app)
+{
+    db_free(app->db);
+    redis_conn_free(app->cache_redis);
+    redis_conn_free(app->store_redis);
+    app->db = NULL;
+    app->cache_redis = app->store_redis = NULL;
+    db_library_end();
+    arena_cleanup(&app->arena);
+    config_cleanup(&app->cfg);
+    log_close();
+}

@@ -1,0 +1,207 @@
+/* config: table-driven settings; see config.h.
+ * Each setting is one row (name, type, offset, default, range), so adding one
+ * is one line and help text, validation and defaults cannot drift apart. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef GUILD_DATADIR
+#define GUILD_DATADIR "/usr/local/share/guild"
+#endif
+
+enum kind { K_STR, K_INT };
+
+struct setting {
+    const char *name;
+    enum kind kind;
+    size_t off;
+    const char *def;
+    long min, max;
+};
+
+#define S(name, field, def) {name, K_STR, offsetof(struct config, field), def, 0, 0}
+#define I(name, field, def, lo, hi) {name, K_INT, offsetof(struct config, field), def, lo, hi}
+
+static const struct setting settings[] = {
+    S("GUILD_DB_HOST", db_host, "127.0.0.1"),
+    I("GUILD_DB_PORT", db_port, "3306", 1, 65535),
+    S("GUILD_DB_SOCKET", db_socket, ""),
+    S("GUILD_DB_NAME", db_name, "guild"),
+    S("GUILD_DB_USER", db_user, "guild"),
+    S("GUILD_DB_PASSWORD", db_password, ""),
+    I("GUILD_DB_CONNECT_TIMEOUT_MS", db_connect_timeout_ms, "500", 1, 60000),
+    I("GUILD_DB_TIMEOUT_MS", db_timeout_ms, "10000", 1, 600000),
+    S("GUILD_CACHE_REDIS_HOST", cache_redis.host, "127.0.0.1"),
+    I("GUILD_CACHE_REDIS_PORT", cache_redis.port, "6379", 1, 65535),
+    I("GUILD_CACHE_REDIS_DB", cache_redis.db, "0", 0, 1023),
+    S("GUILD_CACHE_REDIS_PASSWORD", cache_redis.password, ""),
+    S("GUILD_STORE_REDIS_HOST", store_redis.host, "127.0.0.1"),
+    I("GUILD_STORE_REDIS_PORT", store_redis.port, "6379", 1, 65535),
+    I("GUILD_STORE_REDIS_DB", store_redis.db, "0", 0, 1023),
+    S("GUILD_STORE_REDIS_PASSWORD", store_redis.password, ""),
+    I("GUILD_REDIS_CONNECT_TIMEOUT_MS", redis_connect_timeout_ms, "200", 1, 60000),
+    I("GUILD_REDIS_TIMEOUT_MS", redis_timeout_ms, "200", 1, 60000),
+    S("GUILD_REDIS_PREFIX", redis_prefix, "guild:"),
+    I("GUILD_RECONNECT_INTERVAL_MS", reconnect_interval_ms, "1000", 100, 600000),
+    S("GUILD_JWT_SECRET", jwt_secret, ""),
+    I("ACCESS_TOKEN_EXPIRE_MINUTES", token_expire_minutes, "30", 1, 525600),
+    I("GUILD_PASSWORD_COST", password_cost, "10", 4, 16),
+    I("GUILD_CACHE_TTL_ANALYTICS_S", cache_ttl_analytics_s, "300", 1, 86400),
+    I("GUILD_CACHE_TTL_USER_S", cache_ttl_user_s, "600", 1, 86400),
+    S("GUILD_LOG_FILE", log_file, ""),
+    S("GUILD_MIGRATIONS_DIR", migrations_dir, GUILD_DATADIR "/sql"),
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+int config_parse_int(const char *s, long min, long max, int *out)
+{
+    char *end;
+    long v;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max || v < INT_MIN || v > INT_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static const struct setting *find_setting(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strlen(settings[i].name) == len && strncmp(settings[i].name, name, len) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static int apply(struct config *c, const struct setting *s, const char *value, char *err,
+                 size_t errsz)
+{
+    char *base = (char *)c;
+
+    if (s->kind == K_INT) {
+        if (config_parse_int(value, s->min, s->max, (int *)(void *)(base + s->off)) != 0) {
+            snprintf(err, errsz, "%s must be an integer in [%ld, %ld]", s->name, s->min, s->max);
+            return -1;
+        }
+        return 0;
+    }
+    char **slot = (char **)(void *)(base + s->off);
+    char *copy = strdup(value);
+    if (copy == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* Strips blanks around, and one pair of matching quotes, as systemd does. */
+static char *trim_value(char *v)
+{
+    size_t n;
+
+    while (*v == ' ' || *v == '\t')
+        v++;
+    n = strlen(v);
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+        v[--n] = '\0';
+    if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+        v[n - 1] = '\0';
+        v++;
+    }
+    return v;
+}
+
+static int load_file(struct config *c, const char *file, char *err, size_t errsz)
+{
+    char line[4096];
+    unsigned lineno = 0;
+    FILE *f = fopen(file, "r");
+    int ret = -1;
+
+    if (f == NULL) {
+        snprintf(err, errsz, "cannot open config file %s: %s", file, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *p = line, *eq;
+        const struct setting *s;
+
+        lineno++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '#' || *p == '\0' || *p == '\n' || *p == '\r')
+            continue;
+        if (strncmp(p, "export ", 7) == 0)
+            p += 7;
+        if ((eq = strchr(p, '=')) == NULL) {
+            snprintf(err, errsz, "%s:%u: expected KEY=VALUE", file, lineno);
+            goto out;
+        }
+        if ((s = find_setting(p, (size_t)(eq - p))) == NULL) {
+            snprintf(err, errsz, "%s:%u: unknown setting %.*s", file, lineno, (int)(eq - p), p);
+            goto out;
+        }
+        if (apply(c, s, trim_value(eq + 1), err, errsz) != 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    fclose(f);
+    return ret;
+}
+
+static int check(const struct config *c, enum config_need need, char *err, size_t errsz)
+{
+    if (need & CONFIG_NEED_JWT_SECRET) {
+        if (strlen(c->jwt_secret) < 32) {
+            snprintf(err, errsz, "GUILD_JWT_SECRET must be set to at least 32 bytes");
+            return -1;
+        }
+    }
+    if (strlen(c->redis_prefix) > 64) {
+        snprintf(err, errsz, "GUILD_REDIS_PREFIX must be at most 64 bytes");
+        return -1;
+    }
+    return 0;
+}
+
+int config_load(struct config *c, const char *file, enum config_need need, char *err, size_t errsz)
+{
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    for (i = 0; i < NSETTINGS; i++)
+        if (apply(c, &settings[i], settings[i].def, err, errsz) != 0)
+            return -1;
+    if (file != NULL && load_file(c, file, err, errsz) != 0)
+        return -1;
+    for (i = 0; i < NSETTINGS; i++) {
+        const char *v = getenv(settings[i].name);
+        if (v != NULL && apply(c, &settings[i], v, err, errsz) != 0)
+            return -1;
+    }
+    return check(c, need, err, errsz);
+}
+
+void config_cleanup(struct config *c)
+{
+    char *base = (char *)c;
+
+    for (size_t i = 0; i < NSETTINGS; i++) {
+        if (settings[i].kind == K_STR) {
+            char **slot = (char **)(void *)(base + settings[i].off);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}

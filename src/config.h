@@ -1,0 +1,63 @@
+/* config: every setting of the responder and guildctl, from a KEY=VALUE file
+ * (-c FILE, systemd EnvironmentFile syntax) and then the environment, which
+ * wins. Validation happens here, once, at startup: a bad setting is a one-line
+ * error and exit code 2, never a crash later. */
+#ifndef GUILD_CONFIG_H
+#define GUILD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct redis_settings {
+    char *host;
+    int port;
+    int db;
+    char *password; /* "" = no AUTH */
+};
+
+struct config {
+    /* MySQL / MariaDB */
+    char *db_host;
+    int db_port;
+    char *db_socket; /* "" = TCP */
+    char *db_name;
+    char *db_user;
+    char *db_password;
+    int db_connect_timeout_ms;
+    int db_timeout_ms;
+    /* Redis: a disposable cache role and a durable store role */
+    struct redis_settings cache_redis;
+    struct redis_settings store_redis;
+    int redis_connect_timeout_ms;
+    int redis_timeout_ms;
+    char *redis_prefix;
+    int reconnect_interval_ms;
+    /* auth */
+    char *jwt_secret;
+    int token_expire_minutes;
+    int password_cost;
+    /* cache lifetimes */
+    int cache_ttl_analytics_s;
+    int cache_ttl_user_s;
+    /* files */
+    char *log_file;
+    char *migrations_dir;
+};
+
+enum config_need {
+    CONFIG_NEED_NOTHING = 0,
+    CONFIG_NEED_JWT_SECRET = 1, /* the responder; guildctl does not sign tokens */
+};
+
+/* Fills c from defaults, then file (may be NULL), then the environment.
+ * Returns 0, or -1 with a one-line reason in err. Call config_cleanup() in
+ * both cases. */
+int config_load(struct config *c, const char *file, enum config_need need, char *err, size_t errsz);
+
+/* Frees the strings config_load() allocated; safe on a zeroed struct. */
+void config_cleanup(struct config *c);
+
+/* Parses a decimal int in [min, max]; returns 0 or -1. Exposed for tests. */
+int config_parse_int(const char *s, long min, long max, int *out);
+
+#endif

@@ -1,0 +1,77 @@
+/* meta: GET /, /ping, /missions, /health. /ping answers without touching
+ * MySQL or Redis (a liveness probe); /health does real round trips to both
+ * (a readiness probe): MySQL down is 503, Redis down only degrades. */
+#include "handlers/handlers.h"
+
+#include <json-c/json.h>
+
+#include "app.h"
+#include "db.h"
+#include "missions.h"
+#include "redis_conn.h"
+#include "req.h"
+#include "resp.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+static const char PING_BODY[] = "{\"message\":\"The Guild is alive\",\"status\":\"operational\"}";
+
+int meta_ping(struct req *rq, struct resp *rs)
+{
+    return resp_json_text(rs, 200, PING_BODY, sizeof(PING_BODY) - 1);
+}
+
+int meta_root(struct req *rq, struct resp *rs)
+{
+    json_object *o = json_object_new_object();
+    int status;
+
+    json_object_object_add(o, "message", json_object_new_string("Welcome to the Guild API"));
+    json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+    json_object_object_add(o, "docs", json_object_new_string("/docs"));
+    json_object_object_add(o, "missions", json_object_new_int(MISSIONS_COUNT));
+    json_object_object_add(o, "status", json_object_new_string("operational"));
+    status = resp_json(rs, 200, o);
+    json_object_put(o);
+    return status;
+}
+
+int meta_missions(struct req *rq, struct resp *rs)
+{
+    json_object *o = json_object_new_object(), *list = json_object_new_array();
+    const struct mission *m = missions_all();
+    int status;
+
+    for (int i = 0; i < MISSIONS_COUNT; i++) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "id", json_object_new_int(m[i].id));
+        json_object_object_add(e, "name", json_object_new_string(m[i].name));
+        json_object_object_add(e, "focus", json_object_new_string(m[i].focus));
+        json_object_array_add(list, e);
+    }
+    json_object_object_add(o, "missions", list);
+    json_object_object_add(o, "total", json_object_new_int(MISSIONS_COUNT));
+    status = resp_json(rs, 200, o);
+    json_object_put(o);
+    return status;
+}
+
+int meta_health(struct req *rq, struct resp *rs)
+{
+    struct app *app = rq->app;
+    bool db_up = db_ping(app->db) == 0;
+    bool cache_up = redis_conn_ping(app->cache_redis) == 0;
+    bool store_up = redis_conn_ping(app->store_redis) == 0;
+    json_object *o = json_object_new_object();
+    int status;
+
+    json_object_object_add(o, "status", json_object_new_string(db_up ? "ok" : "unavailable"));
+    json_object_object_add(o, "database", json_object_new_string(db_up ? "up" : "down"));
+    json_object_object_add(o, "cache", json_object_new_string(cache_up ? "up" : "down"));
+    json_object_object_add(o, "store", json_object_new_string(store_up ? "up" : "down"));
+    status = resp_json(rs, db_up ? 200 : 503, o);
+    json_object_put(o);
+    return status;
+}

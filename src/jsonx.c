@@ -1,0 +1,130 @@
+/* jsonx: see jsonx.h. */
+#include "jsonx.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+bool jsonx_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        unsigned cp;
+
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+enum jsonx_rc jsonx_parse(const char *buf, size_t len, struct json_object **out)
+{
+    struct json_tokener *tok;
+    json_object *obj;
+    enum json_tokener_error jerr;
+    size_t end;
+
+    *out = NULL;
+    if (!jsonx_utf8_valid(buf, len))
+        return JSONX_BAD_UTF8;
+    if ((tok = json_tokener_new_ex(JSONX_MAX_DEPTH)) == NULL)
+        return JSONX_MALFORMED;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    obj = json_tokener_parse_ex(tok, buf, (int)len);
+    jerr = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (jerr == json_tokener_error_depth) {
+        json_object_put(obj);
+        return JSONX_TOO_DEEP;
+    }
+    /* json_tokener_continue means the text ended mid-value; a bare number
+     * at the very end is also reported that way, but a body is never a number
+     * we accept, so both are malformed here. */
+    if (jerr != json_tokener_success || obj == NULL) {
+        json_object_put(obj);
+        return JSONX_MALFORMED;
+    }
+    for (; end < len; end++) {
+        if (buf[end] != ' ' && buf[end] != '\t' && buf[end] != '\r' && buf[end] != '\n') {
+            json_object_put(obj);
+            return JSONX_MALFORMED;
+        }
+    }
+    *out = obj;
+    return JSONX_OK;
+}
+
+const char *jsonx_to_string(struct json_object *obj, size_t *len)
+{
+    return json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
+struct json_object *jsonx_new_rounded(double v, int decimals)
+{
+    char buf[64];
+    double scale = pow(10.0, decimals);
+    double r = round(v * scale) / scale;
+    int n;
+
+    if (!isfinite(r))
+        r = 0.0;
+    if (r == 0.0)
+        r = 0.0; /* no "-0.0" */
+    n = snprintf(buf, sizeof(buf), "%.*f", decimals, r);
+    /* trim trailing zeros but keep one decimal, as Python prints floats */
+    while (n > 0 && buf[n - 1] == '0' && n >= 2 && buf[n - 2] != '.')
+        buf[--n] = '\0';
+    if (strchr(buf, '.') == NULL && n < (int)sizeof(buf) - 2) {
+        buf[n++] = '.';
+        buf[n++] = '0';
+        buf[n] = '\0';
+    }
+    return json_object_new_double_s(r, buf);
+}
+
+struct json_object *jsonx_new_time(long long t)
+{
+    char buf[32];
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    if (t < 0 || gmtime_r(&tt, &tm) == NULL)
+        return NULL; /* json-c serializes a NULL child as null */
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_object_new_string(buf);
+}

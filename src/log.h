@@ -1,0 +1,28 @@
+/* log: where the responder's lines go (a file from config, else stderr).
+ * One line per request (log_request) plus operational messages. Callers never
+ * pass tokens, passwords, bodies or SQL parameters here. */
+#ifndef GUILD_LOG_H
+#define GUILD_LOG_H
+
+#include <stdbool.h>
+#include <time.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERR };
+
+/* Opens path for appending (NULL or "" means stderr). Returns 0 or -1. */
+int log_open(const char *path);
+void log_close(void);
+
+/* One timestamped line: "<iso time> <level> [pid] message". */
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Like log_msg, but at most once per interval_s for the given limiter
+ * (a static time_t at the call site): a dead Redis must not flood the log. */
+void log_limited(time_t *last, int interval_s, enum log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The per-request line. cache may be NULL ("-"); user_id 0 means anonymous. */
+void log_request(const char *req_id, const char *method, const char *path, int status,
+                 double dur_ms, const char *cache, long long user_id);
+
+#endif

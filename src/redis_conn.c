@@ -1,0 +1,190 @@
+/* redis_conn: hiredis connection with timeouts and throttled reconnects;
+ * see redis_conn.h. After any I/O error or timeout hiredis leaves the context
+ * unusable, so it is freed at once and a later call reconnects. */
+#include "redis_conn.h"
+
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+
+struct redis_conn {
+    const char *role;
+    const struct redis_settings *rs;
+    const struct config *cfg;
+    redisContext *ctx;
+    long long last_attempt_ms;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timeval tv_ms(int ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    return tv;
+}
+
+static void log_failure(const struct redis_conn *rc, const char *what, const char *detail)
+{
+    static time_t last_log;
+
+    log_limited(&last_log, 5, LOG_ERR, "redis %s (%s:%d) %s: %s", rc->role, rc->rs->host,
+                rc->rs->port, what, detail ? detail : "");
+}
+
+struct redis_conn *redis_conn_new(const char *role, const struct redis_settings *rs,
+                                  const struct config *cfg)
+{
+    struct redis_conn *rc = calloc(1, sizeof(*rc));
+
+    if (rc == NULL)
+        return NULL;
+    rc->role = role;
+    rc->rs = rs;
+    rc->cfg = cfg;
+    return rc;
+}
+
+static void drop(struct redis_conn *rc)
+{
+    if (rc->ctx != NULL)
+        redisFree(rc->ctx);
+    rc->ctx = NULL;
+}
+
+void redis_conn_free(struct redis_conn *rc)
+{
+    if (rc == NULL)
+        return;
+    drop(rc);
+    free(rc);
+}
+
+/* AUTH and SELECT right after connecting; 0 on success. */
+static int handshake(struct redis_conn *rc)
+{
+    redisReply *r;
+    char db[16];
+
+    if (*rc->rs->password) {
+        const char *argv[] = {"AUTH", rc->rs->password};
+        r = redisCommandArgv(rc->ctx, 2, argv, NULL);
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            log_failure(rc, "auth", r ? "rejected" : rc->ctx->errstr);
+            freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    if (rc->rs->db != 0) {
+        snprintf(db, sizeof(db), "%d", rc->rs->db);
+        const char *argv[] = {"SELECT", db};
+        r = redisCommandArgv(rc->ctx, 2, argv, NULL);
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            log_failure(rc, "select", r ? r->str : rc->ctx->errstr);
+            freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    return 0;
+}
+
+int redis_conn_ensure(struct redis_conn *rc)
+{
+    long long now;
+
+    if (rc->ctx != NULL)
+        return 0;
+    now = now_ms();
+    if (rc->last_attempt_ms != 0 && now - rc->last_attempt_ms < rc->cfg->reconnect_interval_ms)
+        return -1;
+    rc->last_attempt_ms = now;
+    rc->ctx = redisConnectWithTimeout(rc->rs->host, rc->rs->port,
+                                      tv_ms(rc->cfg->redis_connect_timeout_ms));
+    if (rc->ctx == NULL || rc->ctx->err) {
+        log_failure(rc, "connect", rc->ctx ? rc->ctx->errstr : "out of memory");
+        drop(rc);
+        return -1;
+    }
+    if (redisSetTimeout(rc->ctx, tv_ms(rc->cfg->redis_timeout_ms)) != REDIS_OK ||
+        handshake(rc) != 0) {
+        drop(rc);
+        return -1;
+    }
+    return 0;
+}
+
+struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const char **argv,
+                                      const size_t *lens)
+{
+    redisReply *r;
+
+    if (redis_conn_ensure(rc) != 0)
+        return NULL;
+    r = redisCommandArgv(rc->ctx, argc, argv, lens);
+    if (r == NULL) {
+        log_failure(rc, argv[0], rc->ctx->errstr);
+        drop(rc);
+    }
+    return r;
+}
+
+int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                        const size_t **lens, struct redisReply **replies)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (redis_conn_ensure(rc) != 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        if (redisAppendCommandArgv(rc->ctx, argcs[i], argvs[i], lens ? lens[i] : NULL) != REDIS_OK)
+            goto fail;
+    for (i = 0; i < n; i++) {
+        void *r = NULL;
+        if (redisGetReply(rc->ctx, &r) != REDIS_OK)
+            goto fail;
+        replies[i] = r;
+    }
+    return 0;
+fail:
+    log_failure(rc, "pipeline", rc->ctx->errstr);
+    for (i = 0; i < n; i++) {
+        freeReplyObject(replies[i]);
+        replies[i] = NULL;
+    }
+    drop(rc); /* replies may be half-read: the connection cannot be reused */
+    return -1;
+}
+
+int redis_conn_ping(struct redis_conn *rc)
+{
+    const char *argv[] = {"PING"};
+    redisReply *r = redis_conn_command(rc, 1, argv, NULL);
+    int ok = r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+bool redis_conn_is_up(const struct redis_conn *rc)
+{
+    return rc->ctx != NULL;
+}
+
+const char *redis_conn_role(const struct redis_conn *rc)
+{
+    return rc->role;
+}

@@ -1,0 +1,48 @@
+/* redis_conn: one hiredis connection per Redis role (cache, store) and process.
+ * Connect and command timeouts come from config, so a slow or dead Redis costs
+ * a request at most the timeout. A failed connection is dropped and retried at
+ * most once per reconnect interval; callers treat NULL replies as "Redis is
+ * unavailable" and degrade. Modules that read replies include <hiredis.h>. */
+#ifndef GUILD_REDIS_CONN_H
+#define GUILD_REDIS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct redis_settings;
+struct redisReply;
+struct redis_conn;
+
+/* Allocates a handle for one role ("cache" or "store"); does not connect.
+ * NULL only on out-of-memory. The settings must outlive the handle. */
+struct redis_conn *redis_conn_new(const char *role, const struct redis_settings *rs,
+                                  const struct config *cfg);
+/* Closes and frees; NULL is a no-op. */
+void redis_conn_free(struct redis_conn *rc);
+
+/* Connects if needed (rate-limited). 0 when a connection is open. */
+int redis_conn_ensure(struct redis_conn *rc);
+
+/* Sends one command (arguments are binary-safe; lens may be NULL for C
+ * strings). Returns the reply, which the caller frees with freeReplyObject,
+ * or NULL when Redis is unavailable (the connection is then dropped).
+ * An error reply (REDIS_REPLY_ERROR) is returned as a reply, not NULL. */
+struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const char **argv,
+                                      const size_t *lens);
+
+/* Pipelines n commands in one round trip; replies[i] get one reply each
+ * (caller frees). Returns 0, or -1 when Redis is unavailable (all replies NULL). */
+int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                        const size_t **lens, struct redisReply **replies);
+
+/* PING round trip: 0 when Redis answered PONG. */
+int redis_conn_ping(struct redis_conn *rc);
+
+/* True when the last command succeeded and the connection is open. */
+bool redis_conn_is_up(const struct redis_conn *rc);
+
+/* The role name given to redis_conn_new, for logs. */
+const char *redis_conn_role(const struct redis_conn *rc);
+
+#endif

@@ -1,0 +1,107 @@
+/* router: the route table and the matcher; see router.h.
+ * Auth requirements are part of each row, so every endpoint and who may call
+ * it can be audited on one screen. The dispatcher enforces them. */
+#include "router.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers/handlers.h"
+
+static const struct route routes[] = {
+    {"GET", "/", AUTH_NONE, meta_root, "meta.root"},
+    {"GET", "/ping", AUTH_NONE, meta_ping, "meta.ping"},
+    {"GET", "/missions", AUTH_NONE, meta_missions, "meta.missions"},
+    {"GET", "/health", AUTH_NONE, meta_health, "meta.health"},
+};
+
+const struct route *router_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}
+
+/* Length of the segment starting at s (up to '/' or end). */
+static size_t seglen(const char *s)
+{
+    const char *slash = strchr(s, '/');
+
+    return slash ? (size_t)(slash - s) : strlen(s);
+}
+
+/* Matches path against pattern (both start with '/', no trailing slash).
+ * Records parameter segment offsets into offs/lens. */
+static bool match(const char *pattern, const char *path, size_t *offs, size_t *lens,
+                  size_t max, size_t *np)
+{
+    const char *p = pattern, *s = path;
+
+    *np = 0;
+    if (strcmp(pattern, "/") == 0)
+        return strcmp(path, "/") == 0;
+    while (*p == '/' && *s == '/') {
+        size_t pl, sl;
+
+        p++;
+        s++;
+        pl = seglen(p);
+        sl = seglen(s);
+        if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
+            if (sl == 0 || *np >= max)
+                return false;
+            offs[*np] = (size_t)(s - path);
+            lens[*np] = sl;
+            (*np)++;
+        } else if (pl != sl || strncmp(p, s, pl) != 0) {
+            return false;
+        }
+        p += pl;
+        s += sl;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static void allow_add(char *allow, size_t sz, const char *method)
+{
+    size_t len = strlen(allow);
+
+    if (strstr(allow, method) != NULL)
+        return;
+    snprintf(allow + len, sz - len, "%s%s", len ? ", " : "", method);
+}
+
+enum router_rc router_match(const struct route *table, size_t n, const char *method,
+                            const char *path, const struct route **out, const char **params,
+                            size_t max_params, size_t *nparams, char *param_buf, char *allow,
+                            size_t allow_sz)
+{
+    size_t offs[8], lens[8], np, i, k;
+    bool path_known = false;
+
+    if (max_params > 8)
+        max_params = 8;
+    *out = NULL;
+    *nparams = 0;
+    if (allow_sz)
+        allow[0] = '\0';
+    for (i = 0; i < n; i++) {
+        if (!match(table[i].pattern, path, offs, lens, max_params, &np))
+            continue;
+        path_known = true;
+        if (strcmp(table[i].method, method) != 0) {
+            allow_add(allow, allow_sz, table[i].method);
+            continue;
+        }
+        for (k = 0; k < np; k++) {
+            memcpy(param_buf, path + offs[k], lens[k]);
+            param_buf[lens[k]] = '\0';
+            params[k] = param_buf;
+            param_buf += lens[k] + 1;
+        }
+        *nparams = np;
+        *out = &table[i];
+        return ROUTER_FOUND;
+    }
+    return path_known ? ROUTER_BAD_METHOD : ROUTER_NOT_FOUND;
+}

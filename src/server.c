@@ -1,0 +1,66 @@
+/* server: the dispatcher; see server.h. Unknown paths are 404 and known
+ * paths with another method 405 + Allow, inside and outside /api/, exactly
+ * as the contract fixes them. */
+#include "server.h"
+
+#include <fcgiapp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "arena.h"
+#include "fcgi_io.h"
+#include "log.h"
+#include "req.h"
+#include "resp.h"
+#include "router.h"
+
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
+{
+    const struct route *table, *route;
+    char allow[64];
+    char *param_buf;
+    size_t n;
+    enum router_rc rc;
+
+    table = router_routes(&n);
+    if ((param_buf = arena_alloc(rq->arena, strlen(rq->path) + 1)) == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
+    rc = router_match(table, n, rq->method, rq->path, &route, rq->path_params,
+                      REQ_MAX_PATH_PARAMS, &rq->npath_params, param_buf, allow, sizeof(allow));
+    if (rc == ROUTER_NOT_FOUND)
+        return resp_error(rs, 404, "Not Found");
+    if (rc == ROUTER_BAD_METHOD) {
+        resp_header(rs, "Allow", "%s", allow);
+        return resp_error(rs, 405, "Method Not Allowed");
+    }
+    *route_name = route->name;
+    return route->handler(rq, rs);
+}
+
+void server_handle(struct app *app, struct FCGX_Request *fr)
+{
+    struct timespec t0;
+    struct req rq;
+    struct resp rs;
+    const char *route_name = "-";
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&rq, 0, sizeof(rq));
+    rq.app = app;
+    resp_init(&rs, &app->arena);
+    if (fcgi_io_read(fr, &app->arena, &rq, &rs) == 0)
+        (void)server_dispatch(&rq, &rs, &route_name);
+    fcgi_io_write(fr, &rs);
+    log_request(rq.request_id, rq.method ? rq.method : "-", rq.path ? rq.path : "-", rs.status,
+                elapsed_ms(&t0), rq.cache_state, rq.user ? rq.user->id : 0);
+}

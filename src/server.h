@@ -1,0 +1,18 @@
+/* server: one request from FastCGI in to FastCGI out: read, route, check
+ * auth, run the handler, write, log one line. The only response path. */
+#ifndef GUILD_SERVER_H
+#define GUILD_SERVER_H
+
+struct app;
+struct req;
+struct resp;
+struct FCGX_Request;
+
+/* Serves one accepted request; never fails (errors become responses). */
+void server_handle(struct app *app, struct FCGX_Request *fr);
+
+/* Routes an already-parsed request and runs its handler; returns the status.
+ * Separate from server_handle so tests can drive it without FastCGI. */
+int server_dispatch(struct req *rq, struct resp *rs, const char **route_name);
+
+#endif

@@ -1,0 +1,52 @@
+/* http: the integration tests' HTTP client (libcurl) against the private
+ * stack that `scripts/stack test` started. BASE_URL and STACK_CMD come from
+ * the environment (var/test/stack.env). Without BASE_URL the binaries exit 77
+ * (automake's SKIP), e.g. under a bare `make distcheck`. */
+#ifndef GUILD_TEST_HTTP_H
+#define GUILD_TEST_HTTP_H
+
+#include <stddef.h>
+
+struct json_object;
+
+struct http_resp {
+    long status;
+    char *body;
+    size_t body_len;
+    char *headers; /* raw header block of the final response */
+    size_t headers_len;
+    struct json_object *json; /* parsed body when it is JSON, else NULL */
+};
+
+/* Sends one request. headers: NULL-terminated "Name: value" strings or NULL.
+ * Returns 0 when an HTTP answer arrived (any status); -1 on transport error. */
+int http_request(const char *method, const char *path, const char *const *headers,
+                 const char *body, size_t body_len, struct http_resp *out);
+
+/* Shorthands: GET; a JSON body with an optional bearer token. */
+int http_get(const char *path, struct http_resp *out);
+int http_json(const char *method, const char *path, const char *token, const char *json,
+              struct http_resp *out);
+
+void http_resp_free(struct http_resp *r);
+
+/* Copies the value of a response header (case-insensitive) into buf;
+ * returns buf or NULL when absent. */
+const char *http_header(const struct http_resp *r, const char *name, char *buf, size_t sz);
+
+/* Member accessors on r->json (NULL/-1 when missing or of another type). */
+const char *http_jstr(const struct http_resp *r, const char *key);
+long long http_jint(const struct http_resp *r, const char *key);
+
+/* True when r->json is {"detail": detail}. */
+int http_is_detail(const struct http_resp *r, const char *detail);
+
+/* Runs "$STACK_CMD args" (e.g. "stop redis"); returns its exit status. */
+int http_stack(const char *args);
+
+/* Call first in main(): 0 when the stack is configured, else 77. Also
+ * initialises libcurl; http_cleanup() at the end. */
+int http_init(void);
+void http_cleanup(void);
+
+#endif

@@ -270,10 +270,10 @@ static MYSQL_STMT *run(struct db *db, const char *sql, const struct db_val *in, 
             if (mysql_stmt_bind_param(st, nin ? binds : NULL) == 0 && mysql_stmt_execute(st) == 0)
                 return st;
             *code = mysql_stmt_errno(st);
-            if (*code != ER_DUP_ENTRY)
-                set_err(db, "execute", *code, mysql_stmt_error(st));
+            if (*code == ER_DUP_ENTRY || *code == ER_NO_REFERENCED_ROW_2)
+                snprintf(db->errstr, sizeof(db->errstr), "%s", mysql_stmt_error(st));
             else
-                snprintf(db->errstr, sizeof(db->errstr), "duplicate entry");
+                set_err(db, "execute", *code, mysql_stmt_error(st)); /* expected ones aren't logged */
         }
         if (!is_conn_lost(*code))
             return NULL;
@@ -373,7 +373,7 @@ int db_exec(struct db *db, const char *sql, const struct db_val *in, size_t nin,
     unsigned code;
 
     if ((st = run(db, sql, in, nin, &code)) == NULL)
-        return code == ER_DUP_ENTRY ? DB_DUP : DB_ERR;
+        return code == ER_DUP_ENTRY ? DB_DUP : code == ER_NO_REFERENCED_ROW_2 ? DB_NOTFOUND : DB_ERR;
     if (affected != NULL)
         *affected = mysql_stmt_affected_rows(st);
     if (insert_id != NULL)

@@ -71,7 +71,8 @@ int db_query_row(struct db *db, const char *sql, const struct db_val *in, size_t
                  struct db_val *out, size_t nout);
 
 /* Runs a statement without a result set. affected/insert_id may be NULL.
- * Returns DB_OK, DB_DUP (unique key violation) or DB_ERR. */
+ * Returns DB_OK, DB_DUP (unique key violation), DB_NOTFOUND (a foreign key's
+ * parent row is missing) or DB_ERR. */
 int db_exec(struct db *db, const char *sql, const struct db_val *in, size_t nin,
             unsigned long long *affected, unsigned long long *insert_id);
 

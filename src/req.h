@@ -10,6 +10,7 @@
 
 struct app;
 struct arena;
+struct user;
 
 #define REQ_BODY_MAX (64 * 1024)
 #define REQ_MAX_PATH_PARAMS 4
@@ -45,7 +46,8 @@ struct req {
     size_t nquery;
     const char *path_params[REQ_MAX_PATH_PARAMS];
     size_t npath_params;
-    struct auth_user *user; /* set by the dispatcher for authenticated routes */
+    struct auth_user *user;  /* set by the dispatcher for authenticated routes */
+    struct user *account;    /* the caller's full row, loaded with the token check */
     const char *cache_state; /* "hit" | "miss" | "bypass" | NULL, for the log line */
 };
 

@@ -14,6 +14,32 @@ static const struct route routes[] = {
     {"GET", "/ping", AUTH_NONE, meta_ping, "meta.ping"},
     {"GET", "/missions", AUTH_NONE, meta_missions, "meta.missions"},
     {"GET", "/health", AUTH_NONE, meta_health, "meta.health"},
+
+    {"POST", "/api/auth/register", AUTH_NONE, auth_register, "auth.register"},
+    {"POST", "/api/auth/token", AUTH_NONE, auth_login, "auth.token"},
+    {"POST", "/api/auth/login", AUTH_NONE, auth_login, "auth.login"},
+    {"POST", "/api/auth/refresh", AUTH_USER, auth_refresh, "auth.refresh"},
+
+    {"POST", "/api/users", AUTH_NONE, users_create, "users.create"},
+    {"GET", "/api/users", AUTH_NONE, users_list, "users.list"},
+    {"GET", "/api/users/me", AUTH_USER, users_me, "users.me"},
+    {"GET", "/api/users/{id}", AUTH_NONE, users_get, "users.get"},
+    {"PUT", "/api/users/{id}", AUTH_USER, users_update, "users.update"},
+    {"DELETE", "/api/users/{id}", AUTH_ADMIN, users_delete, "users.delete"},
+    {"POST", "/api/users/{id}/missions", AUTH_USER, progress_start, "progress.start"},
+    {"GET", "/api/users/{id}/missions", AUTH_NONE, progress_list, "progress.list"},
+    {"POST", "/api/users/{id}/missions/{mission_id}/complete", AUTH_USER, progress_complete,
+     "progress.complete"},
+
+    {"GET", "/api/analytics/users/stats", AUTH_NONE, analytics_user_stats, "analytics.user_stats"},
+    {"GET", "/api/analytics/users/advanced-stats", AUTH_NONE, analytics_advanced_stats,
+     "analytics.advanced_stats"},
+    {"GET", "/api/analytics/missions/stats", AUTH_NONE, analytics_mission_stats,
+     "analytics.mission_stats"},
+    {"GET", "/api/analytics/leaderboard", AUTH_NONE, analytics_leaderboard,
+     "analytics.leaderboard"},
+    {"GET", "/api/analytics/users/{id}/performance", AUTH_USER, analytics_performance,
+     "analytics.performance"},
 };
 
 const struct route *router_routes(size_t *n)

@@ -10,6 +10,9 @@
 
 #include "app.h"
 #include "arena.h"
+#include "auth.h"
+#include "db.h"
+#include "db_users.h"
 #include "fcgi_io.h"
 #include "log.h"
 #include "req.h"
@@ -24,6 +27,49 @@ static double elapsed_ms(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* Checks the bearer token and loads the caller for routes that need one.
+ * Returns 0 (rq->user and rq->account set) or the error status it set. A
+ * deleted user, or one whose username changed under the same id, is 401; a
+ * deactivated one 403 at once: the row is read on every request. */
+static int authenticate(struct req *rq, struct resp *rs, enum route_auth need)
+{
+    struct app *app = rq->app;
+    const char *token = auth_bearer(req_header(rq, "Authorization"));
+    struct auth_claims claims;
+    struct user *u;
+    struct auth_user *au;
+
+    if (token == NULL || auth_token_verify(app->cfg.jwt_secret, token, (long long)time(NULL),
+                                           &claims) != 0)
+        return resp_unauthorized(rs, NULL);
+    if ((u = arena_alloc(rq->arena, sizeof(*u))) == NULL ||
+        (au = arena_alloc(rq->arena, sizeof(*au))) == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
+    switch (db_user_find(app->db, claims.uid, u)) {
+    case DB_OK:
+        break;
+    case DB_NOTFOUND:
+        return resp_unauthorized(rs, NULL);
+    default:
+        return resp_error(rs, 503, "Service temporarily unavailable");
+    }
+    if (strcmp(u->username, claims.sub) != 0)
+        return resp_unauthorized(rs, NULL);
+    if (!u->is_active)
+        return resp_error(rs, 403, "Inactive user");
+    if (need == AUTH_ADMIN && !u->is_admin)
+        return resp_error(rs, 403, "Admin privileges required");
+    au->id = u->id;
+    au->username = u->username;
+    au->is_admin = u->is_admin;
+    au->is_active = u->is_active;
+    au->jti = arena_strdup(rq->arena, claims.jti);
+    au->exp = claims.exp;
+    rq->user = au;
+    rq->account = u;
+    return 0;
+}
+
 int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
 {
     const struct route *table, *route;
@@ -31,6 +77,7 @@ int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
     char *param_buf;
     size_t n;
     enum router_rc rc;
+    int status;
 
     table = router_routes(&n);
     if ((param_buf = arena_alloc(rq->arena, strlen(rq->path) + 1)) == NULL)
@@ -44,6 +91,8 @@ int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
         return resp_error(rs, 405, "Method Not Allowed");
     }
     *route_name = route->name;
+    if (route->auth != AUTH_NONE && (status = authenticate(rq, rs, route->auth)) != 0)
+        return status;
     return route->handler(rq, rs);
 }
 

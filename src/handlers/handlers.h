@@ -4,6 +4,8 @@
 #ifndef GUILD_HANDLERS_H
 #define GUILD_HANDLERS_H
 
+#include <stddef.h>
+
 struct req;
 struct resp;
 
@@ -12,5 +14,43 @@ int meta_root(struct req *rq, struct resp *rs);
 int meta_ping(struct req *rq, struct resp *rs);
 int meta_missions(struct req *rq, struct resp *rs);
 int meta_health(struct req *rq, struct resp *rs);
+
+/* auth.c: /api/auth */
+int auth_register(struct req *rq, struct resp *rs);
+int auth_login(struct req *rq, struct resp *rs);
+int auth_refresh(struct req *rq, struct resp *rs);
+
+/* users.c: /api/users */
+int users_create(struct req *rq, struct resp *rs);
+int users_list(struct req *rq, struct resp *rs);
+int users_me(struct req *rq, struct resp *rs);
+int users_get(struct req *rq, struct resp *rs);
+int users_update(struct req *rq, struct resp *rs);
+int users_delete(struct req *rq, struct resp *rs);
+
+/* How a duplicate username/email is reported: register's single message, or
+ * POST /api/users' "Username already taken" / "Email already registered". */
+enum users_dup_style { USERS_DUP_COMBINED, USERS_DUP_SPECIFIC };
+
+/* Validates a registration body, hashes the password, inserts, answers 201
+ * with the UserResponse (shared by register and POST /api/users). */
+int users_create_from_body(struct req *rq, struct resp *rs, enum users_dup_style style);
+
+/* Path parameter i as an id: 0, or 422 (not an integer) / 404 with
+ * not_found (an integer that names no row). */
+int users_path_id(struct req *rq, struct resp *rs, size_t i, const char *name,
+                  const char *not_found, long long *id);
+
+/* progress.c: /api/users/{id}/missions */
+int progress_start(struct req *rq, struct resp *rs);
+int progress_list(struct req *rq, struct resp *rs);
+int progress_complete(struct req *rq, struct resp *rs);
+
+/* analytics.c: /api/analytics */
+int analytics_user_stats(struct req *rq, struct resp *rs);
+int analytics_advanced_stats(struct req *rq, struct resp *rs);
+int analytics_mission_stats(struct req *rq, struct resp *rs);
+int analytics_leaderboard(struct req *rq, struct resp *rs);
+int analytics_performance(struct req *rq, struct resp *rs);
 
 #endif

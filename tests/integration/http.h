@@ -49,4 +49,24 @@ int http_stack(const char *args);
 int http_init(void);
 void http_cleanup(void);
 
+/* ---- added for the auth/users/analytics suites ---- */
+
+/* Sends body (NULL: none) with the given Content-Type (NULL: no such header)
+ * and an optional bearer token. A 429 is retried once its Retry-After
+ * (at most 65 s) has passed, up to 3 times, so functional suites do not
+ * depend on the rate-limit settings; rate-limit tests use http_request.
+ * Returns like http_request. */
+int http_send(const char *method, const char *path, const char *token,
+              const char *content_type, const char *body, struct http_resp *out);
+
+/* Numeric member of r->json as a double (int or double); NAN when missing
+ * or of another type. */
+double http_jnum(const struct http_resp *r, const char *key);
+
+/* Boolean member of r->json: 0 or 1; -1 when missing or not a boolean. */
+int http_jbool(const struct http_resp *r, const char *key);
+
+/* True when the member exists and is JSON null. */
+int http_jnull(const struct http_resp *r, const char *key);
+
 #endif

@@ -1,0 +1,113 @@
+/* auth handlers: register, token/login, refresh.
+ * Login answers a wrong username and a wrong password identically and in
+ * about the same time (an unknown user still costs one hash verification).
+ * Tokens: see auth.c. */
+#include "handlers/handlers.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "app.h"
+#include "auth.h"
+#include "body.h"
+#include "db.h"
+#include "db_users.h"
+#include "jsonx.h"
+#include "password.h"
+#include "req.h"
+#include "resp.h"
+#include "validate.h"
+
+int auth_register(struct req *rq, struct resp *rs)
+{
+    return users_create_from_body(rq, rs, USERS_DUP_COMBINED);
+}
+
+/* Answers {"access_token", "token_type": "bearer"} for the user. */
+static int issue(struct req *rq, struct resp *rs, const struct user *u)
+{
+    const struct config *cfg = &rq->app->cfg;
+    char *token = auth_token_issue(cfg->jwt_secret, u->id, u->username, (long long)time(NULL),
+                                   (long long)cfg->token_expire_minutes * 60, NULL);
+    json_object *o;
+    int status;
+
+    if (token == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
+    o = json_object_new_object();
+    json_object_object_add(o, "access_token", json_object_new_string(token));
+    json_object_object_add(o, "token_type", json_object_new_string("bearer"));
+    status = resp_json(rs, 200, o);
+    json_object_put(o);
+    explicit_bzero(token, strlen(token));
+    free(token);
+    return status;
+}
+
+/* Reads username and password from a form (OAuth2 password flow) or a JSON
+ * body. Returns 0 or the 422 status it set. */
+static int read_credentials(struct req *rq, struct resp *rs, const char **username,
+                            const char **password)
+{
+    struct verrs v = {.n = 0};
+    int status;
+
+    *username = *password = NULL;
+    if (req_is_json(rq)) {
+        json_object *body = NULL;
+        if ((status = body_json_object(rq, rs, &body)) != 0)
+            return status;
+        body_str(rq->arena, body, "username", true, false, 1, 255, &v, username, NULL);
+        body_str(rq->arena, body, "password", true, false, 1, 1024, &v, password, NULL);
+        json_object_put(body);
+    } else {
+        struct req_param *params = NULL;
+        const struct req_param *p;
+        size_t n = 0;
+
+        if (!jsonx_utf8_valid(rq->body ? rq->body : "", rq->body_len) ||
+            req_parse_urlencoded(rq->arena, rq->body, rq->body_len, &params, &n) != 0)
+            return resp_invalid(rs, "body", NULL, "value_error", "Malformed form body");
+        if ((p = req_param_find(params, n, "username")) == NULL || p->value_len == 0)
+            verrs_add(&v, "body", "username", "missing", "Field required");
+        else
+            *username = p->value;
+        if ((p = req_param_find(params, n, "password")) == NULL || p->value_len == 0)
+            verrs_add(&v, "body", "password", "missing", "Field required");
+        else
+            *password = p->value;
+    }
+    return v.n > 0 ? resp_validation(rs, &v) : 0;
+}
+
+int auth_login(struct req *rq, struct resp *rs)
+{
+    const char *username, *password;
+    struct user u;
+    int status;
+
+    if ((status = read_credentials(rq, rs, &username, &password)) != 0)
+        return status;
+    switch (db_user_find_by_username(rq->app->db, username, &u)) {
+    case DB_OK:
+        break;
+    case DB_NOTFOUND:
+        password_burn(password, rq->app->cfg.password_cost); /* same time as a real check */
+        return resp_unauthorized(rs, "Incorrect username or password");
+    default:
+        return resp_error(rs, 503, "Service temporarily unavailable");
+    }
+    if (!password_verify(password, u.hashed_password))
+        return resp_unauthorized(rs, "Incorrect username or password");
+    if (!u.is_active)
+        return resp_error(rs, 403, "Inactive user");
+    return issue(rq, rs, &u);
+}
+
+int auth_refresh(struct req *rq, struct resp *rs)
+{
+    return issue(rq, rs, rq->account);
+}

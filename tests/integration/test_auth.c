@@ -474,8 +474,6 @@ static long register_len(size_t len)
         post_register(body, &r);
         status = r.status;
         if (!http_is_detail(&r, "Username or email already registered")) {
-            if (status != 201)
-                show(&r, "register_len");
             http_resp_free(&r);
             return status;
         }

@@ -63,8 +63,8 @@ int config_parse_int(const char *s, long min, long max, int *out)
     char *end;
     long v;
 
-    if (s == NULL || *s == '\0')
-        return -1;
+    if (s == NULL || (*s != '-' && (*s < '0' || *s > '9')))
+        return -1; /* strtol would skip leading blanks and accept "+5" */
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno != 0 || *end != '\0' || v < min || v > max || v < INT_MIN || v > INT_MAX)

@@ -1,7 +1,9 @@
 /* jsonx: see jsonx.h. */
 #include "jsonx.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +52,41 @@ bool jsonx_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+/* json-c's strict mode still lets through single-quoted strings, raw control
+ * characters inside strings, "1." and NaN/Infinity. This scan rejects them,
+ * so a body is valid exactly when Python's json.loads (minus NaN) takes it. */
+static enum jsonx_rc lexically_strict(const char *buf, size_t len)
+{
+    bool in_str = false;
+    int depth = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (in_str) {
+            if (c < 0x20)
+                return JSONX_MALFORMED;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > JSONX_MAX_DEPTH)
+                return JSONX_TOO_DEEP; /* containers only, as the header promises */
+        } else if (c == ']' || c == '}') {
+            depth--;
+        } else if (c == '.') {
+            if (i + 1 >= len || buf[i + 1] < '0' || buf[i + 1] > '9')
+                return JSONX_MALFORMED;
+        } else if (c >= 0x80 || (isalpha(c) && strchr("truefalsn", c) == NULL && c != 'E') ||
+                   c == '\'' || (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')) {
+            return JSONX_MALFORMED;
+        }
+    }
+    return in_str ? JSONX_MALFORMED : JSONX_OK;
+}
+
 enum jsonx_rc jsonx_parse(const char *buf, size_t len, struct json_object **out)
 {
     struct json_tokener *tok;
@@ -60,7 +97,11 @@ enum jsonx_rc jsonx_parse(const char *buf, size_t len, struct json_object **out)
     *out = NULL;
     if (!jsonx_utf8_valid(buf, len))
         return JSONX_BAD_UTF8;
-    if ((tok = json_tokener_new_ex(JSONX_MAX_DEPTH)) == NULL)
+    enum jsonx_rc lex = lexically_strict(buf, len);
+    if (lex != JSONX_OK)
+        return lex;
+    /* json-c counts a scalar inside the innermost container as one more level */
+    if ((tok = json_tokener_new_ex(JSONX_MAX_DEPTH + 1)) == NULL)
         return JSONX_MALFORMED;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     obj = json_tokener_parse_ex(tok, buf, (int)len);
@@ -97,24 +138,26 @@ const char *jsonx_to_string(struct json_object *obj, size_t *len)
 struct json_object *jsonx_new_rounded(double v, int decimals)
 {
     char buf[64];
-    double scale = pow(10.0, decimals);
-    double r = round(v * scale) / scale;
     int n;
 
-    if (!isfinite(r))
-        r = 0.0;
-    if (r == 0.0)
-        r = 0.0; /* no "-0.0" */
-    n = snprintf(buf, sizeof(buf), "%.*f", decimals, r);
-    /* trim trailing zeros but keep one decimal, as Python prints floats */
-    while (n > 0 && buf[n - 1] == '0' && n >= 2 && buf[n - 2] != '.')
-        buf[--n] = '\0';
-    if (strchr(buf, '.') == NULL && n < (int)sizeof(buf) - 2) {
+    if (!isfinite(v))
+        v = 0.0;
+    /* printf rounds the exact binary value, ties to even: the same digits as
+     * Python's round(v, decimals) (2.675 -> 2.67, 0.125 -> 0.12) */
+    n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+    if (n <= 0 || n >= (int)sizeof(buf))
+        return json_object_new_double(0.0);
+    if (strchr(buf, '.') != NULL) /* drop trailing zeros, keep "x.0" as Python prints */
+        while (buf[n - 1] == '0' && buf[n - 2] != '.')
+            buf[--n] = '\0';
+    else {
         buf[n++] = '.';
         buf[n++] = '0';
         buf[n] = '\0';
     }
-    return json_object_new_double_s(r, buf);
+    if (strcmp(buf, "-0.0") == 0)
+        memmove(buf, buf + 1, 4);
+    return json_object_new_double_s(strtod(buf, NULL), buf);
 }
 
 struct json_object *jsonx_new_time(long long t)

@@ -34,6 +34,7 @@ static void install_signals(void)
     sa.sa_handler = on_term; /* no SA_RESTART: accept() must return EINTR */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL); /* what multiwatch sends its children on shutdown */
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL); /* nginx may close first; write() reports it */
 }

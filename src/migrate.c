@@ -31,6 +31,13 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* True when only blanks follow s up to the end of its line. */
+static bool ends_line(const char *s)
+{
+    s += strspn(s, " \t");
+    return *s == '\n' || *s == '\r' || *s == '\0';
+}
+
 int migrate_split(char *sql, int (*fn)(const char *stmt, void *ctx), void *ctx)
 {
     char *start = sql, *p;
@@ -38,7 +45,7 @@ int migrate_split(char *sql, int (*fn)(const char *stmt, void *ctx), void *ctx)
 
     for (p = sql;; p++) {
         bool end = *p == '\0';
-        if (end || (*p == ';' && (p[1] == '\n' || p[1] == '\r' || p[1] == '\0'))) {
+        if (end || (*p == ';' && ends_line(p + 1))) {
             char *s = start, *e = p;
             *p = '\0';
             /* drop leading blank lines and "--" comment lines */

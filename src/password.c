@@ -38,13 +38,25 @@ static bool equal_ct(const char *a, const char *b)
     return diff == 0;
 }
 
+/* bcrypt (ours and passlib's) and yescrypt only: a weak imported hash such as
+ * MD5-crypt must not log anybody in. */
+static bool is_accepted_scheme(const char *hash)
+{
+    static const char *const prefixes[] = {"$2b$", "$2a$", "$2y$", "$y$"};
+
+    for (size_t i = 0; hash != NULL && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(hash, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 bool password_verify(const char *pw, const char *hash)
 {
     struct crypt_data *data;
     const char *h;
     bool ok = false;
 
-    if (hash == NULL || hash[0] != '$' || (data = calloc(1, sizeof(*data))) == NULL)
+    if (!is_accepted_scheme(hash) || (data = calloc(1, sizeof(*data))) == NULL)
         return false;
     h = crypt_rn(pw, hash, data, sizeof(*data));
     if (h != NULL && h[0] != '*')

@@ -90,8 +90,11 @@ static bool match(const char *pattern, const char *path, size_t *offs, size_t *l
 
 static void allow_add(char *allow, size_t sz, const char *method)
 {
-    size_t len = strlen(allow);
+    size_t len;
 
+    if (sz == 0)
+        return;
+    len = strlen(allow);
     if (strstr(allow, method) != NULL)
         return;
     snprintf(allow + len, sz - len, "%s%s", len ? ", " : "", method);

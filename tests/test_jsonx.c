@@ -303,12 +303,13 @@ static void t_rounded_zero_decimals(void)
  * exact binary value and breaks exact ties to even: round(2.675, 2) == 2.67,
  * round(1.115, 2) == 1.11, round(0.125, 2) == 0.12, round(2.5) == 2.
  * round(v * 100) / 100 in C rounds ties away from zero and on an inexact
- * product. */
+ * product, so e.g. a 1-in-32 completion rate (3.125%) prints 3.13. */
 static void t_rounded_python_parity(void)
 {
     EXPECT_ROUNDED(2.675, 2, "2.67");
     EXPECT_ROUNDED(1.115, 2, "1.11");
     EXPECT_ROUNDED(0.125, 2, "0.12");
+    EXPECT_ROUNDED(100.0 / 32.0, 2, "3.12"); /* a completion rate of 1 in 32 */
     EXPECT_ROUNDED(0.375, 2, "0.38");
     EXPECT_ROUNDED(2.5, 0, "2.0");
 }

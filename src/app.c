@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache.h"
 #include "db.h"
 #include "log.h"
 #include "redis_conn.h"
@@ -23,6 +24,7 @@ int app_open(struct app *app, const char *conf_file, char *err, size_t errsz)
         snprintf(err, errsz, "mysql_library_init failed");
         return -1;
     }
+    cache_init();
     app->db = db_new(&app->cfg);
     app->cache_redis = redis_conn_new("cache", &app->cfg.cache_redis, &app->cfg);
     app->store_redis = redis_conn_new("store", &app->cfg.store_redis, &app->cfg);
@@ -35,6 +37,8 @@ int app_open(struct app *app, const char *conf_file, char *err, size_t errsz)
 
 void app_close(struct app *app)
 {
+    if (app->cache_redis != NULL)
+        cache_flush_metrics(app); /* latencies this process still holds */
     db_free(app->db);
     redis_conn_free(app->cache_redis);
     redis_conn_free(app->store_redis);

@@ -139,12 +139,23 @@ void body_int(struct arena *a, struct json_object *o, const char *field, long lo
             verrs_add(v, "body", field, "missing", "Field required");
         return;
     }
-    if (f == NULL || !json_object_is_type(f, json_type_int)) {
+    /* pydantic's lax mode, which existing clients rely on: 3, 3.0 and "3"
+     * are the integer 3; 3.5, "3.5", true and null are errors */
+    errno = 0;
+    if (f != NULL && json_object_is_type(f, json_type_int)) {
+        val = json_object_get_int64(f);
+    } else if (f != NULL && json_object_is_type(f, json_type_double) &&
+               isfinite(json_object_get_double(f)) &&
+               floor(json_object_get_double(f)) == json_object_get_double(f) &&
+               fabs(json_object_get_double(f)) < 9e18) {
+        val = (long long)json_object_get_double(f);
+    } else if (f != NULL && json_object_is_type(f, json_type_string) &&
+               validate_int(json_object_get_string(f), LLONG_MIN, LLONG_MAX, &val) == 0) {
+        ;
+    } else {
         verrs_add(v, "body", field, "int_type", "Input should be a valid integer");
         return;
     }
-    errno = 0;
-    val = json_object_get_int64(f);
     if (errno == ERANGE || val < min || val > max) {
         range_error(a, v, "body", field, val < min, (double)(val < min ? min : max));
         return;

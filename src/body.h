@@ -27,8 +27,9 @@ void body_str(struct arena *a, struct json_object *o, const char *field, bool re
               bool nullable, size_t min, size_t max, struct verrs *v, const char **out,
               bool *is_null);
 
-/* An integer field in [min, max] (JSON integers only: 1.5, "1" and true are
- * errors). *present tells whether it was given. */
+/* An integer field in [min, max]. Like pydantic's lax mode, 3, 3.0 and "3"
+ * are accepted; 1.5, "1.5", true and null are errors. *present tells whether
+ * it was given. */
 void body_int(struct arena *a, struct json_object *o, const char *field, long long min,
               long long max, bool required, struct verrs *v, long long *out, bool *present);
 

@@ -52,6 +52,10 @@ static const struct setting settings[] = {
     I("GUILD_PASSWORD_COST", password_cost, "10", 4, 16),
     I("GUILD_CACHE_TTL_ANALYTICS_S", cache_ttl_analytics_s, "300", 1, 86400),
     I("GUILD_CACHE_TTL_USER_S", cache_ttl_user_s, "600", 1, 86400),
+    I("GUILD_CACHE_LOCK_MS", cache_lock_ms, "5000", 10, 600000),
+    I("GUILD_CACHE_LOCK_WAIT_MS", cache_lock_wait_ms, "2000", 0, 60000),
+    I("GUILD_CACHE_XFETCH_BETA_PCT", cache_xfetch_beta_pct, "100", 0, 1000),
+    I("GUILD_DEBUG_COMPUTE_DELAY", debug_compute_delay, "0", 0, 1),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_MIGRATIONS_DIR", migrations_dir, GUILD_DATADIR "/sql"),
 };

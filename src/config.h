@@ -39,6 +39,10 @@ struct config {
     /* cache lifetimes */
     int cache_ttl_analytics_s;
     int cache_ttl_user_s;
+    int cache_lock_ms;         /* how long a miss holds the recompute lock */
+    int cache_lock_wait_ms;    /* how long others wait for it before computing */
+    int cache_xfetch_beta_pct; /* XFetch beta x 100 (0 disables early refresh) */
+    int debug_compute_delay;   /* test stacks only: honour X-Debug-Compute-Delay-Ms */
     /* files */
     char *log_file;
     char *migrations_dir;

@@ -2,10 +2,13 @@
  *   guildctl [-c FILE] migrate [DIR]
  *   guildctl [-c FILE] create-admin USERNAME [EMAIL]   (password: stdin or
  *                                                        GUILD_ADMIN_PASSWORD)
+ *   guildctl [-c FILE] seed --users N [--progress M] [--seed S]
  * Exit codes: 0 done, 1 failed, 2 usage or configuration error. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -13,6 +16,7 @@
 #include "db_users.h"
 #include "migrate.h"
 #include "password.h"
+#include "seed.h"
 
 static void usage(FILE *f)
 {
@@ -22,6 +26,12 @@ static void usage(FILE *f)
                "                                (DIR defaults to GUILD_MIGRATIONS_DIR)\n"
                "  create-admin USERNAME [EMAIL] create an admin; password on stdin or in\n"
                "                                GUILD_ADMIN_PASSWORD; exits 0 if it exists\n"
+               "  seed --users N [--progress M] [--seed S]\n"
+               "                                add N random users (N <= 10000000) and M\n"
+               "                                mission progress rows (default 3*N, at most\n"
+               "                                13*N); same S (default 42) on an empty database,\n"
+               "                                same data; seeded users' password is\n"
+               "                                \"" SEED_PASSWORD "\"\n"
                "  help                          this text\n");
 }
 
@@ -93,6 +103,132 @@ static int cmd_create_admin(struct db *db, const struct config *cfg, int argc, c
     }
 }
 
+/* A whole-string decimal in [0, max]; 0, or -1. */
+static int parse_num(const char *s, unsigned long long max, unsigned long long *out)
+{
+    unsigned long long v = 0;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9' || v > (max - (unsigned)(*s - '0')) / 10)
+            return -1;
+        v = v * 10 + (unsigned)(*s - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value (advancing *i past
+ * it), NULL when argv[*i] is another option, "" when the value is missing. */
+static const char *opt_value(const char *name, int argc, char **argv, int *i)
+{
+    size_t n = strlen(name);
+
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    return ++*i < argc ? argv[*i] : "";
+}
+
+/* Parses seed's options into p (first_index and now are left alone).
+ * 0, or -1 after a one-line complaint on stderr. */
+static int parse_seed_args(int argc, char **argv, struct seed_params *p)
+{
+    unsigned long long users = 0, progress = 0, seed = SEED_DEFAULT_SEED;
+    bool have_users = false, have_progress = false;
+    const char *v;
+
+    for (int i = 0; i < argc; i++) {
+        if ((v = opt_value("--users", argc, argv, &i)) != NULL) {
+            if (parse_num(v, (unsigned long long)SEED_MAX_USERS, &users) != 0 || users == 0)
+                goto bad;
+            have_users = true;
+        } else if ((v = opt_value("--progress", argc, argv, &i)) != NULL) {
+            if (parse_num(v, (unsigned long long)MISSIONS_COUNT * SEED_MAX_USERS, &progress) != 0)
+                goto bad;
+            have_progress = true;
+        } else if ((v = opt_value("--seed", argc, argv, &i)) != NULL) {
+            if (parse_num(v, SEED_MAX_SEED, &seed) != 0)
+                goto bad;
+        } else {
+            fprintf(stderr, "guildctl: seed: unknown argument \"%s\"\n", argv[i]);
+            return -1;
+        }
+    }
+    if (!have_users) {
+        fprintf(stderr, "guildctl: seed needs --users N\n");
+        return -1;
+    }
+    if (!have_progress)
+        progress = 3 * users;
+    if (progress > (unsigned long long)MISSIONS_COUNT * users) {
+        fprintf(stderr, "guildctl: seed: --progress is at most %d per user (%llu)\n",
+                MISSIONS_COUNT, (unsigned long long)MISSIONS_COUNT * users);
+        return -1;
+    }
+    p->seed = seed;
+    p->users = (long long)users;
+    p->progress = (long long)progress;
+    return 0;
+bad:
+    fprintf(stderr, "guildctl: seed: --users takes 1..%lld, --progress 0..13*N, --seed 0..%llu\n",
+            SEED_MAX_USERS, SEED_MAX_SEED);
+    return -1;
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int cmd_seed(struct db *db, const struct config *cfg, int argc, char **argv)
+{
+    struct seed_params p = {0};
+    struct seed_result res = {0, 0};
+    char hash[PASSWORD_HASH_MAX], prefix[32];
+    struct timespec t0;
+    double secs;
+    int rc;
+
+    if (parse_seed_args(argc, argv, &p) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* one hash for everyone: bcrypt per user would take hours, not seconds */
+    if (password_hash(SEED_PASSWORD, cfg->password_cost, hash, sizeof(hash)) != 0) {
+        fprintf(stderr, "guildctl: password hashing failed\n");
+        return 1;
+    }
+    if (seed_next_index(db, p.seed, &p.first_index) != 0)
+        return 1;
+    if (p.first_index + p.users - 1 > SEED_INDEX_MAX) {
+        fprintf(stderr, "guildctl: seed %llu has no room for %lld more users\n",
+                (unsigned long long)p.seed, p.users);
+        return 1;
+    }
+    /* relative to today's midnight (UTC): the same seed gives the same data
+     * all day */
+    p.now = (long long)time(NULL);
+    p.now -= p.now % 86400;
+    rc = seed_run(db, &p, hash, &res) == 0 ? 0 : 1;
+    secs = elapsed_s(&t0);
+    seed_user_prefix(p.seed, prefix, sizeof(prefix));
+    printf("seed: %lld users (%s%09lld..%09lld), %lld progress rows in %.2f s "
+           "(%.0f rows/s)%s\n",
+           res.users, prefix, p.first_index, p.first_index + res.users - 1, res.progress, secs,
+           secs > 0 ? (double)(res.users + res.progress) / secs : 0.0,
+           rc == 0 ? "" : "; stopped by the error above");
+    return rc;
+}
+
 static int run(const struct config *cfg, int argc, char **argv)
 {
     struct db *db;
@@ -108,6 +244,8 @@ static int run(const struct config *cfg, int argc, char **argv)
         rc = migrate_run(db, argc > 1 ? argv[1] : cfg->migrations_dir) < 0 ? 1 : 0;
     } else if (strcmp(argv[0], "create-admin") == 0) {
         rc = cmd_create_admin(db, cfg, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "seed") == 0) {
+        rc = cmd_seed(db, cfg, argc - 1, argv + 1);
     } else {
         usage(stderr);
         rc = 2;

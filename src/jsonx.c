@@ -55,6 +55,36 @@ bool jsonx_utf8_valid(const char *str, size_t len)
 /* json-c's strict mode still lets through single-quoted strings, raw control
  * characters inside strings, "1." and NaN/Infinity. This scan rejects them,
  * so a body is valid exactly when Python's json.loads (minus NaN) takes it. */
+/* The 4 hex digits after "\\u" at s[i], or -1. */
+static long hex4(const char *s, size_t len, size_t i)
+{
+    char buf[5];
+
+    if (i + 6 > len || s[i] != '\\' || s[i + 1] != 'u')
+        return -1;
+    memcpy(buf, s + i + 2, 4);
+    buf[4] = '\0';
+    for (int k = 0; k < 4; k++)
+        if (!isxdigit((unsigned char)buf[k]))
+            return -1;
+    return strtol(buf, NULL, 16);
+}
+
+/* A "\\uD8xx" escape must be followed by a "\\uDCxx" one, and a low
+ * surrogate never stands alone: lone halves are not Unicode text. */
+static bool surrogates_paired(const char *s, size_t len, size_t i)
+{
+    long cp = hex4(s, len, i);
+
+    if (cp >= 0xDC00 && cp <= 0xDFFF)
+        return false;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        long lo = hex4(s, len, i + 6);
+        return lo >= 0xDC00 && lo <= 0xDFFF;
+    }
+    return true;
+}
+
 static enum jsonx_rc lexically_strict(const char *buf, size_t len)
 {
     bool in_str = false;
@@ -65,7 +95,12 @@ static enum jsonx_rc lexically_strict(const char *buf, size_t len)
         if (in_str) {
             if (c < 0x20)
                 return JSONX_MALFORMED;
-            if (c == '\\')
+            if (c == '\\' && i + 1 < len && buf[i + 1] == 'u') {
+                long cp = hex4(buf, len, i);
+                if (!surrogates_paired(buf, len, i))
+                    return JSONX_MALFORMED; /* json-c would turn it into U+FFFD */
+                i += (cp >= 0xD800 && cp <= 0xDBFF) ? 11 : 1; /* past a whole pair */
+            } else if (c == '\\')
                 i++;
             else if (c == '"')
                 in_str = false;

@@ -4,6 +4,8 @@
 #include "redis_conn.h"
 
 #include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -177,6 +179,49 @@ int redis_conn_ping(struct redis_conn *rc)
 
     freeReplyObject(r);
     return ok ? 0 : -1;
+}
+
+void redis_script_init(struct redis_script *script)
+{
+    unsigned char md[SHA_DIGEST_LENGTH];
+
+    SHA1((const unsigned char *)script->text, strlen(script->text), md);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(script->sha + 2 * i, 3, "%02x", md[i]);
+}
+
+#define EVAL_MAX_ARGS 64
+
+struct redisReply *redis_conn_eval(struct redis_conn *rc, const struct redis_script *script,
+                                   int numkeys, int nargs, const char **argv, const size_t *lens)
+{
+    const char *av[EVAL_MAX_ARGS + 3];
+    size_t lv[EVAL_MAX_ARGS + 3];
+    char nk[16];
+    redisReply *r;
+
+    if (nargs > EVAL_MAX_ARGS)
+        return NULL;
+    snprintf(nk, sizeof(nk), "%d", numkeys);
+    av[0] = "EVALSHA";
+    av[1] = script->sha;
+    av[2] = nk;
+    for (int i = 0; i < 3; i++)
+        lv[i] = strlen(av[i]);
+    for (int i = 0; i < nargs; i++) {
+        av[3 + i] = argv[i];
+        lv[3 + i] = lens ? lens[i] : strlen(argv[i]);
+    }
+    r = redis_conn_command(rc, nargs + 3, av, lv);
+    if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        av[0] = "EVAL";
+        av[1] = script->text;
+        lv[0] = 4;
+        lv[1] = strlen(script->text);
+        r = redis_conn_command(rc, nargs + 3, av, lv);
+    }
+    return r;
 }
 
 bool redis_conn_is_up(const struct redis_conn *rc)

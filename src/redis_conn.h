@@ -36,6 +36,22 @@ struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const cha
 int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
                         const size_t **lens, struct redisReply **replies);
 
+/* A Lua script run with EVALSHA (its SHA-1 computed once, locally) and sent
+ * in full with EVAL only when Redis answers NOSCRIPT (after a restart or
+ * SCRIPT FLUSH), which also loads it for next time. */
+struct redis_script {
+    const char *text;
+    char sha[41];
+};
+
+/* Computes script->sha from script->text. */
+void redis_script_init(struct redis_script *script);
+
+/* Runs a script: argv holds numkeys keys then the arguments (nargs in all).
+ * Same reply contract as redis_conn_command. */
+struct redisReply *redis_conn_eval(struct redis_conn *rc, const struct redis_script *script,
+                                   int numkeys, int nargs, const char **argv, const size_t *lens);
+
 /* PING round trip: 0 when Redis answered PONG. */
 int redis_conn_ping(struct redis_conn *rc);
 

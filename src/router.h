@@ -10,6 +10,7 @@
 
 struct req;
 struct resp;
+struct cache_spec;
 
 typedef int (*handler_fn)(struct req *rq, struct resp *rs);
 
@@ -25,6 +26,7 @@ struct route {
     enum route_auth auth;
     handler_fn handler;
     const char *name; /* stable label for logs and metrics, e.g. "users.get" */
+    const struct cache_spec *cache; /* read-through cached when set (GET only) */
 };
 
 enum router_rc { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };

@@ -80,7 +80,8 @@ int seed_group_counts(const struct seed_params *p, long long g, int counts[SEED_
 
 /* Plans the users of group g into out[0..n-1]. Same params, same plans.
  * Returns n (0 when g is out of range). */
-int seed_plan_group(const struct seed_params *p, long long g, struct seed_user out[SEED_GROUP_USERS]);
+int seed_plan_group(const struct seed_params *p, long long g,
+                    struct seed_user out[SEED_GROUP_USERS]);
 
 /* The prefix every username of a seed starts with ("seed42_"). */
 void seed_user_prefix(uint64_t seed, char *buf, size_t sz);

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "arena.h"
 #include "auth.h"
+#include "cache.h"
 #include "db.h"
 #include "db_users.h"
 #include "fcgi_io.h"
@@ -93,6 +94,8 @@ int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
     *route_name = route->name;
     if (route->auth != AUTH_NONE && (status = authenticate(rq, rs, route->auth)) != 0)
         return status;
+    if (route->cache != NULL)
+        return cache_serve(rq, rs, route->cache, route->handler);
     return route->handler(rq, rs);
 }
 

@@ -181,6 +181,17 @@ static void t_parse_depth_limit_with_scalar(void)
     CU_ASSERT_EQUAL(parse(buf), JSONX_OK);
 }
 
+static void t_parse_surrogate_escapes(void)
+{
+    /* a pair is one character; a lone half is not text (json-c would make it U+FFFD) */
+    CU_ASSERT_EQUAL(parse("[\"\\ud83d\\ude00\"]"), JSONX_OK);
+    CU_ASSERT_EQUAL(parse("[\"a\\u00e9b\"]"), JSONX_OK);
+    CU_ASSERT_EQUAL(parse("[\"\\ud800\"]"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("[\"\\udc00\"]"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("[\"\\ud800x\\udc00\"]"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("{\"k\":\"\\ud83d\\ude00\\ud83d\"}"), JSONX_MALFORMED);
+}
+
 static void t_utf8_valid(void)
 {
     CU_ASSERT_TRUE(jsonx_utf8_valid("", 0));
@@ -362,6 +373,7 @@ int main(void)
         {"parse_nul", t_parse_nul},
         {"parse_depth", t_parse_depth},
         {"parse_depth_limit_with_scalar", t_parse_depth_limit_with_scalar},
+        {"parse_surrogate_escapes", t_parse_surrogate_escapes},
         {"utf8_valid", t_utf8_valid},
         {"to_string", t_to_string},
         {"rounded", t_rounded},

@@ -17,16 +17,16 @@ static int h_dummy(struct req *rq, struct resp *rs)
 }
 
 static const struct route table[] = {
-    {"GET", "/", AUTH_NONE, h_dummy, "root"},
-    {"GET", "/ping", AUTH_NONE, h_dummy, "ping"},
-    {"GET", "/api/users", AUTH_NONE, h_dummy, "users.list"},
-    {"POST", "/api/users", AUTH_USER, h_dummy, "users.create"},
-    {"GET", "/api/users/me", AUTH_USER, h_dummy, "users.me"},
-    {"GET", "/api/users/{id}", AUTH_NONE, h_dummy, "users.get"},
-    {"PUT", "/api/users/{id}", AUTH_USER, h_dummy, "users.update"},
-    {"DELETE", "/api/users/{id}", AUTH_ADMIN, h_dummy, "users.delete"},
+    {"GET", "/", AUTH_NONE, h_dummy, "root", NULL},
+    {"GET", "/ping", AUTH_NONE, h_dummy, "ping", NULL},
+    {"GET", "/api/users", AUTH_NONE, h_dummy, "users.list", NULL},
+    {"POST", "/api/users", AUTH_USER, h_dummy, "users.create", NULL},
+    {"GET", "/api/users/me", AUTH_USER, h_dummy, "users.me", NULL},
+    {"GET", "/api/users/{id}", AUTH_NONE, h_dummy, "users.get", NULL},
+    {"PUT", "/api/users/{id}", AUTH_USER, h_dummy, "users.update", NULL},
+    {"DELETE", "/api/users/{id}", AUTH_ADMIN, h_dummy, "users.delete", NULL},
     {"POST", "/api/users/{id}/missions/{mission_id}/complete", AUTH_USER, h_dummy,
-     "missions.complete"},
+     "missions.complete", NULL},
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
@@ -186,7 +186,7 @@ static void t_bad_method(void)
 
 static void t_root(void)
 {
-    static const struct route only_root[] = {{"GET", "/", AUTH_NONE, h_dummy, "root"}};
+    static const struct route only_root[] = {{"GET", "/", AUTH_NONE, h_dummy, "root", NULL}};
     struct match m;
 
     CU_ASSERT_EQUAL(run(only_root, 1, "GET", "/", &m), ROUTER_FOUND);

@@ -53,4 +53,9 @@ int analytics_mission_stats(struct req *rq, struct resp *rs);
 int analytics_leaderboard(struct req *rq, struct resp *rs);
 int analytics_performance(struct req *rq, struct resp *rs);
 
+/* cached.c: how each cacheable GET names its entry and family */
+struct cache_spec;
+extern const struct cache_spec cached_user, cached_user_stats, cached_advanced_stats,
+    cached_mission_stats, cached_leaderboard, cached_performance;
+
 #endif

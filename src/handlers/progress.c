@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "body.h"
+#include "cache.h"
 #include "db.h"
 #include "db_progress.h"
 #include "db_users.h"
@@ -61,6 +62,8 @@ int progress_start(struct req *rq, struct resp *rs)
         return resp_error(rs, 404, "User not found");
     if (rc != DB_OK)
         return resp_error(rs, 503, "Service temporarily unavailable");
+    cache_invalidate(rq->app, (const char *const[]){CACHE_FAM_MISSIONS, NULL}, user_id,
+                     CACHE_INV_PERF);
     json_object *o = views_progress(&p);
     status = resp_json(rs, 201, o);
     json_object_put(o);
@@ -130,6 +133,10 @@ int progress_complete(struct req *rq, struct resp *rs)
         return resp_error(rs, 404, "User not found");
     if (rc != DB_OK)
         return resp_error(rs, 503, "Service temporarily unavailable");
+    cache_invalidate(rq->app,
+                     (const char *const[]){CACHE_FAM_USERS, CACHE_FAM_LEADERBOARD,
+                                           CACHE_FAM_MISSIONS, NULL},
+                     user_id, CACHE_INV_USER | CACHE_INV_PERF);
     json_object *o = json_object_new_object();
     char msg[64];
     snprintf(msg, sizeof(msg), "Mission %lld completed!", mission_id);

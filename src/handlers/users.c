@@ -12,6 +12,7 @@
 #include "app.h"
 #include "arena.h"
 #include "body.h"
+#include "cache.h"
 #include "db.h"
 #include "db_progress.h"
 #include "db_users.h"
@@ -86,6 +87,8 @@ int users_create_from_body(struct req *rq, struct resp *rs, enum users_dup_style
     }
     if (rc != DB_OK)
         return db_unavailable(rs);
+    cache_invalidate(rq->app, (const char *const[]){CACHE_FAM_USERS, CACHE_FAM_LEADERBOARD, NULL},
+                     0, 0);
     json_object *o = views_user(&u);
     status = resp_json(rs, 201, o);
     json_object_put(o);
@@ -217,6 +220,17 @@ static void parse_update(struct req *rq, json_object *body, struct user_update *
     }
 }
 
+/* The contract's invalidation table for "user updated": the user's own
+ * entries always; statistics and leaderboards only when a figure they show
+ * (activity, XP, missions, rank) changed. */
+static void invalidate_after_update(struct req *rq, long long id, const struct user_update *upd)
+{
+    static const char *const stats[] = {CACHE_FAM_USERS, CACHE_FAM_LEADERBOARD, NULL};
+    bool figures = upd->set_active || upd->set_xp || upd->set_missions || upd->set_rank;
+
+    cache_invalidate(rq->app, figures ? stats : NULL, id, CACHE_INV_USER | CACHE_INV_PERF);
+}
+
 int users_update(struct req *rq, struct resp *rs)
 {
     struct user_update upd;
@@ -251,6 +265,7 @@ int users_update(struct req *rq, struct resp *rs)
         return resp_error(rs, 404, "User not found");
     if (rc == DB_DUP)
         return resp_error(rs, 400, "Email already registered");
+    invalidate_after_update(rq, id, &upd);
     if (rc != DB_OK || db_user_find(rq->app->db, id, &u) != DB_OK)
         return db_unavailable(rs);
     json_object *o = views_user(&u);
@@ -268,6 +283,10 @@ int users_delete(struct req *rq, struct resp *rs)
         return status;
     switch (db_user_delete(rq->app->db, id)) {
     case DB_OK:
+        cache_invalidate(rq->app,
+                         (const char *const[]){CACHE_FAM_USERS, CACHE_FAM_LEADERBOARD,
+                                               CACHE_FAM_MISSIONS, NULL},
+                         id, CACHE_INV_USER | CACHE_INV_PERF);
         return resp_empty(rs, 204);
     case DB_NOTFOUND:
         return resp_error(rs, 404, "User not found");

@@ -1,8 +1,7 @@
-/* Integration: /api/auth (register, token, login, refresh) and the bearer
- * check every protected route shares: 201/400/422 on register, the JWT's
- * claims, 401 + WWW-Authenticate for every kind of bad token (expired, forged
- * with the wrong key, alg none, HS512, tampered, no exp, unknown user) and 403
- * for an inactive user. Forged tokens are signed with the stack's JWT_SECRET. */
+/* Integration: /api/auth (register, token, login, refresh) and the bearer check
+ * every protected route shares: 201/400/422 on register, the JWT's claims, 401 +
+ * WWW-Authenticate for every bad token (expired, wrong key, alg none, HS512,
+ * tampered, no exp, unknown user; forged with JWT_SECRET), 403 when inactive. */
 #include <CUnit/CUnit.h>
 #include <json-c/json.h>
 #include <jwt.h>
@@ -612,6 +611,13 @@ static void t_register_bad_bodies(void)
     http_resp_free(&r);
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"pw\xc0\xaf-long-enough\"}",
              name, name);
+    post_register(body, &r);
+    CU_ASSERT(expect(&r, 422));
+    http_resp_free(&r);
+
+    /* a lone surrogate escape has no UTF-8 form: refused, not rewritten to U+FFFD */
+    snprintf(body, sizeof(body), "{\"username\":\"%s\\ud800\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
+             name, name, PASSWORD);
     post_register(body, &r);
     CU_ASSERT(expect(&r, 422));
     http_resp_free(&r);

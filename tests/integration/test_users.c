@@ -1,8 +1,7 @@
-/* Integration: /api/users (create, list with its filters, get, update,
- * delete) and mission progress (start, list, complete): status codes, exact
- * shapes, self-or-admin rules, read-your-write after each write, and
- * completion under concurrency (50 threads, one curl handle each: 13 winners,
- * 37 duplicates answered 409, never a 500). Usernames are unique per run. */
+/* Integration: /api/users (create, list and filters, get, update, delete) and
+ * mission progress (start, list, complete): exact shapes, self-or-admin rules,
+ * read-your-write, and completion under concurrency (50 threads, each its own
+ * curl handle: 13 winners, 37 answered 409, never a 500). Names are unique. */
 #include <CUnit/CUnit.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -528,7 +527,8 @@ static void t_list_paging(void)
         const char *query, *loc;
     } bad[] = {
         {"limit=0", "limit"},          {"limit=101", "limit"}, {"limit=abc", "limit"},
-        {"limit=-1", "limit"},         {"skip=-1", "skip"},    {"skip=abc", "skip"},
+        {"limit=-1", "limit"},         {"limit=5x", "limit"},  {"limit=", "limit"},
+        {"skip=-1", "skip"},           {"skip=abc", "skip"},
         {"min_experience=abc", "min_experience"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -613,7 +613,7 @@ static void t_list_filters(void)
 static void t_update_self(void)
 {
     struct http_resp r;
-    char name[64], tok[2048], body[512];
+    char name[64], tok[2048], body[512], path[64];
     long id = new_user(name, sizeof(name), tok, sizeof(tok));
     json_object *u;
 
@@ -654,6 +654,16 @@ static void t_update_self(void)
     put_user(tok, id, "[1]", &r);
     CU_ASSERT(expect(&r, 422));
     http_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/users/%ld", id); /* JSON, but not labelled so */
+    CU_ASSERT_FATAL(http_send("PUT", path, tok, "text/plain", "{\"full_name\":\"plain\"}", &r) == 0);
+    CU_ASSERT(expect(&r, 422));
+    http_resp_free(&r);
+    CU_ASSERT_FATAL(http_send("PUT", path, tok, FORM_CT, "full_name=form", &r) == 0);
+    CU_ASSERT(expect(&r, 422));
+    http_resp_free(&r);
+    u = fetch_user(id);
+    CU_ASSERT(jnull(u, "full_name"));
+    json_object_put(u);
 
     /* password: the new one logs in, the old one no longer does */
     put_user(tok, id, "{\"password\":\"brand-new-password\"}", &r);
@@ -937,6 +947,13 @@ static void t_mission_start(void)
     start_mission(ta, ida, 0, "{\"mission_id\":", &r);
     CU_ASSERT(expect_422(&r, "body", NULL));
     http_resp_free(&r);
+    {
+        char path[96];
+        snprintf(path, sizeof(path), "/api/users/%ld/missions", ida);
+        CU_ASSERT_FATAL(http_send("POST", path, ta, FORM_CT, "mission_id=5", &r) == 0);
+        CU_ASSERT(expect(&r, 422));
+        http_resp_free(&r);
+    }
 
     start_mission(tb, ida, 1, NULL, &r); /* another user */
     CU_ASSERT(expect(&r, 403));

@@ -1,0 +1,81 @@
+/* cache: Redis read-through caching of whole GET answers, with race-free
+ * invalidation. DESIGN
+ * - Every entry belongs to one family ("users", "leaderboard", "user:42",
+ *   "perf:42", "missions"); the family's generation number is part of the
+ *   entry's Redis key (guild:c:leaderboard:10@<gen>). A write bumps the
+ *   generations of the families it touches, after its commit: O(1) per
+ *   family, and every entry computed from older data becomes unreachable.
+ *   A slow reader that computed before the write stores under the old
+ *   generation, where nobody looks: the set-after-delete race cannot happen.
+ * - Generations are Redis-time based (microseconds), so a generation key lost
+ *   to eviction or expiry never comes back with a value it had before.
+ * - A miss takes a short lock (SET NX PX) in the same script as the lookup;
+ *   concurrent missers wait a bounded time for the value, then compute.
+ * - Hot entries are refreshed early by one request (XFetch, Vattani et al.).
+ * - Pool-wide metrics live in one Redis hash; counts are updated inside the
+ *   lookup scripts, latencies ride along with the process's next lookup:
+ *   no extra round trip on the hot path.
+ * - Redis down, slow or failing: the handler runs against MySQL, X-Cache:
+ *   BYPASS, never a 5xx. Failed invalidations are retried by the process
+ *   before its next cache use. */
+#ifndef GUILD_CACHE_H
+#define GUILD_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct app;
+struct req;
+struct resp;
+
+typedef int (*cache_compute_fn)(struct req *rq, struct resp *rs);
+
+/* What a cacheable route is: its metric kind and how to name an entry. */
+struct cache_spec {
+    const char *kind; /* metric name: "users.stats", "leaderboard", ... */
+    bool user_ttl;    /* GUILD_CACHE_TTL_USER_S instead of the analytics TTL */
+    /* Writes the entry name and its family into the buffers; returns false
+     * when the request is not cacheable as is (e.g. invalid parameters: the
+     * handler answers 422 uncached). */
+    bool (*name)(const struct req *rq, char *name, size_t name_sz, char *family, size_t fam_sz);
+};
+
+/* Serves rq through the cache: a hit answers the stored bytes; a miss runs
+ * compute, answers, and stores a 200 answer. Adds X-Cache, ETag and
+ * Cache-Control, and answers 304 to a matching If-None-Match. */
+int cache_serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
+                cache_compute_fn compute);
+
+/* Recomputes and stores an entry regardless of what is cached (warm).
+ * Returns 0 when stored. */
+int cache_refresh(struct req *rq, struct resp *rs, const struct cache_spec *spec,
+                  cache_compute_fn compute);
+
+/* Families a write invalidates. */
+#define CACHE_FAM_USERS "users"             /* user stats and advanced stats */
+#define CACHE_FAM_LEADERBOARD "leaderboard" /* every leaderboard */
+#define CACHE_FAM_MISSIONS "missions"       /* mission stats */
+#define CACHE_FAM_ALL "all"                 /* every entry (part of every entry's key) */
+
+/* Bumps the generations of the given families (NULL-terminated list) and of
+ * "user:<id>"/"perf:<id>" when user_id > 0 (flags choose which). One round
+ * trip; on failure the bumps are kept and retried before the next cache use. */
+#define CACHE_INV_USER 1u
+#define CACHE_INV_PERF 2u
+void cache_invalidate(struct app *app, const char *const *families, long long user_id,
+                      unsigned user_flags);
+
+/* Adds this process's pending latency/bypass counters to Redis now. */
+void cache_flush_metrics(struct app *app);
+
+/* The key prefix of cache entries and of the metrics hash. */
+const char *cache_entry_prefix(struct app *app);
+const char *cache_metrics_key(struct app *app);
+
+/* Per-process setup/teardown of script hashes and the random source. */
+void cache_init(void);
+
+/* True when s is a strong ETag list member match for etag ("*" matches). */
+bool cache_etag_matches(const char *if_none_match, const char *etag);
+
+#endif

@@ -84,10 +84,11 @@ void body_str(struct arena *a, struct json_object *o, const char *field, bool re
             verrs_add(v, "body", field, "missing", "Field required");
         return;
     }
-    if (f == NULL) {
-        if (nullable && is_null != NULL)
-            *is_null = true;
-        else
+    if (f == NULL) { /* JSON null: "not given" for an optional field */
+        if (nullable) {
+            if (is_null != NULL)
+                *is_null = true;
+        } else
             verrs_add(v, "body", field, "string_type", "Input should be a valid string");
         return;
     }
@@ -116,15 +117,23 @@ void body_str(struct arena *a, struct json_object *o, const char *field, bool re
     *out = arena_strndup(a, s, len);
 }
 
+/* bound is already formatted: integers print in full (pydantic says
+ * "1000000000000", not "1e+12") */
 static void range_error(struct arena *a, struct verrs *v, const char *loc0, const char *field,
-                        bool too_small, double bound)
+                        bool too_small, const char *bound)
 {
     if (too_small)
         verrs_add(v, loc0, field, "greater_than_equal",
-                  arena_sprintf(a, "Input should be greater than or equal to %g", bound));
+                  arena_sprintf(a, "Input should be greater than or equal to %s", bound));
     else
         verrs_add(v, loc0, field, "less_than_equal",
-                  arena_sprintf(a, "Input should be less than or equal to %g", bound));
+                  arena_sprintf(a, "Input should be less than or equal to %s", bound));
+}
+
+static void range_error_int(struct arena *a, struct verrs *v, const char *loc0,
+                            const char *field, bool too_small, long long bound)
+{
+    range_error(a, v, loc0, field, too_small, arena_sprintf(a, "%lld", bound));
 }
 
 void body_int(struct arena *a, struct json_object *o, const char *field, long long min,
@@ -157,7 +166,7 @@ void body_int(struct arena *a, struct json_object *o, const char *field, long lo
         return;
     }
     if (errno == ERANGE || val < min || val > max) {
-        range_error(a, v, "body", field, val < min, (double)(val < min ? min : max));
+        range_error_int(a, v, "body", field, val < min, val < min ? min : max);
         return;
     }
     *out = val;
@@ -201,7 +210,7 @@ void query_int(struct arena *a, const struct req *rq, const char *name, long lon
         return;
     }
     if (val < min || val > max) {
-        range_error(a, v, "query", name, val < min, (double)(val < min ? min : max));
+        range_error_int(a, v, "query", name, val < min, val < min ? min : max);
         return;
     }
     *out = val;
@@ -226,7 +235,7 @@ void query_number(struct arena *a, const struct req *rq, const char *name, doubl
         return;
     }
     if (val < min || val > max) {
-        range_error(a, v, "query", name, val < min, val < min ? min : max);
+        range_error(a, v, "query", name, val < min, arena_sprintf(a, "%g", val < min ? min : max));
         return;
     }
     *out = val;

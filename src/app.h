@@ -21,6 +21,8 @@ struct app {
     struct redis_conn *store_redis;
     struct arena arena;
     time_t started_at;
+    /* work to run after the current response has been sent (cache warm) */
+    void (*deferred)(struct app *app);
 };
 
 /* Loads config (file may be NULL) and allocates handles; does not connect,

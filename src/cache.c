@@ -239,8 +239,8 @@ static int send_invalidations(struct app *app, char fams[][CACHE_NAME_MAX], size
     argv[nk++] = cache_metrics_key(app);
     na = nk;
     argv[na++] = CACHE_GEN_TTL_S;
-    for (size_t i = 0; i < n; i++)
-        argv[na++] = fams[i];
+    for (size_t i = 0; i < n; i++) /* metric label: "user:42" counts as "user" */
+        argv[na++] = arena_strndup(&app->arena, fams[i], strcspn(fams[i], ":"));
     for (int i = 0; i < na; i++)
         if (argv[i] == NULL)
             return -1;

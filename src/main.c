@@ -71,6 +71,7 @@ int main(int argc, char **argv)
         in_request = 1;
         server_handle(&app, &fr);
         FCGX_Finish_r(&fr);
+        server_after_response(&app); /* e.g. a cache warm, after its 202 went out */
         arena_reset(&app.arena);
         in_request = 0;
     }

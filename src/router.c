@@ -41,6 +41,12 @@ static const struct route routes[] = {
      "analytics.leaderboard", &cached_leaderboard},
     {"GET", "/api/analytics/users/{id}/performance", AUTH_USER, analytics_performance,
      "analytics.performance", &cached_performance},
+
+    {"GET", "/api/cache/stats", AUTH_NONE, cachectl_stats, "cache.stats", NULL},
+    {"POST", "/api/cache/stats/reset", AUTH_ADMIN, cachectl_reset, "cache.reset", NULL},
+    {"DELETE", "/api/cache/clear", AUTH_ADMIN, cachectl_clear, "cache.clear", NULL},
+    {"GET", "/api/cache/warm", AUTH_NONE, cachectl_warm_status, "cache.warm_status", NULL},
+    {"POST", "/api/cache/warm", AUTH_ADMIN, cachectl_warm_start, "cache.warm", NULL},
 };
 
 const struct route *router_routes(size_t *n)

@@ -116,3 +116,17 @@ void server_handle(struct app *app, struct FCGX_Request *fr)
     log_request(rq.request_id, rq.method ? rq.method : "-", rq.path ? rq.path : "-", rs.status,
                 elapsed_ms(&t0), rq.cache_state, rq.user ? rq.user->id : 0);
 }
+
+void server_defer(struct app *app, void (*fn)(struct app *app))
+{
+    app->deferred = fn;
+}
+
+void server_after_response(struct app *app)
+{
+    void (*fn)(struct app *) = app->deferred;
+
+    app->deferred = NULL;
+    if (fn != NULL)
+        fn(app);
+}

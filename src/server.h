@@ -15,4 +15,11 @@ void server_handle(struct app *app, struct FCGX_Request *fr);
  * Separate from server_handle so tests can drive it without FastCGI. */
 int server_dispatch(struct req *rq, struct resp *rs, const char **route_name);
 
+/* Schedules fn to run after the current response is sent (and the client
+ * released); one task per request. */
+void server_defer(struct app *app, void (*fn)(struct app *app));
+
+/* Runs the deferred task, if any. Called by main after FCGX_Finish_r. */
+void server_after_response(struct app *app);
+
 #endif

@@ -53,6 +53,13 @@ int analytics_mission_stats(struct req *rq, struct resp *rs);
 int analytics_leaderboard(struct req *rq, struct resp *rs);
 int analytics_performance(struct req *rq, struct resp *rs);
 
+/* cachectl.c: /api/cache */
+int cachectl_stats(struct req *rq, struct resp *rs);
+int cachectl_reset(struct req *rq, struct resp *rs);
+int cachectl_clear(struct req *rq, struct resp *rs);
+int cachectl_warm_status(struct req *rq, struct resp *rs);
+int cachectl_warm_start(struct req *rq, struct resp *rs);
+
 /* cached.c: how each cacheable GET names its entry and family */
 struct cache_spec;
 extern const struct cache_spec cached_user, cached_user_stats, cached_advanced_stats,

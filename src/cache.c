@@ -359,19 +359,27 @@ static int answer(struct req *rq, struct resp *rs, const char *xcache, const cha
     return rs->status;
 }
 
-/* Runs the handler, timing it (XFetch's delta). The test stack may ask for
- * an artificial delay to make races reproducible (GUILD_DEBUG_COMPUTE_DELAY). */
+/* Test stacks only (GUILD_DEBUG_COMPUTE_DELAY=1): sleeps as long as the
+ * named request header asks (at most 2 s), to make races reproducible. */
+static void debug_delay(const struct req *rq, const char *header)
+{
+    const char *d;
+    long v;
+
+    if (!rq->app->cfg.debug_compute_delay || (d = req_header(rq, header)) == NULL)
+        return;
+    v = strtol(d, NULL, 10);
+    if (v > 0)
+        usleep((useconds_t)(v > 2000 ? 2000 : v) * 1000);
+}
+
+/* Runs the handler, timing it (XFetch's delta). */
 static int run_compute(struct req *rq, struct resp *rs, cache_compute_fn compute, double *ms)
 {
     double t0 = now_ms();
     int status;
 
-    if (rq->app->cfg.debug_compute_delay) {
-        const char *d = req_header(rq, "X-Debug-Compute-Delay-Ms");
-        long v = d ? strtol(d, NULL, 10) : 0;
-        if (v > 0)
-            usleep((useconds_t)(v > 2000 ? 2000 : v) * 1000);
-    }
+    debug_delay(rq, "X-Debug-Compute-Delay-Ms");
     status = compute(rq, rs);
     *ms = now_ms() - t0;
     return status;
@@ -450,6 +458,7 @@ static int compute_and_store(struct req *rq, struct resp *rs, const struct cache
         return status;
     }
     etag_of(rs->body, rs->body_len, etag);
+    debug_delay(rq, "X-Debug-Store-Delay-Ms"); /* a slow reader: computed, not yet stored */
     store(rq, spec, key, rs, etag, ms, token);
     return answer(rq, rs, "MISS", etag);
 }

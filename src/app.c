@@ -6,8 +6,10 @@
 
 #include "cache.h"
 #include "db.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "redis_conn.h"
+#include "sessions.h"
 
 int app_open(struct app *app, const char *conf_file, char *err, size_t errsz)
 {
@@ -25,6 +27,8 @@ int app_open(struct app *app, const char *conf_file, char *err, size_t errsz)
         return -1;
     }
     cache_init();
+    ratelimit_init();
+    sessions_init();
     app->db = db_new(&app->cfg);
     app->cache_redis = redis_conn_new("cache", &app->cfg.cache_redis, &app->cfg);
     app->store_redis = redis_conn_new("store", &app->cfg.store_redis, &app->cfg);

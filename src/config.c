@@ -13,7 +13,7 @@
 #define GUILD_DATADIR "/usr/local/share/guild"
 #endif
 
-enum kind { K_STR, K_INT };
+enum kind { K_STR, K_INT, K_RATE };
 
 struct setting {
     const char *name;
@@ -25,6 +25,7 @@ struct setting {
 
 #define S(name, field, def) {name, K_STR, offsetof(struct config, field), def, 0, 0}
 #define I(name, field, def, lo, hi) {name, K_INT, offsetof(struct config, field), def, lo, hi}
+#define R(name, field, def) {name, K_RATE, offsetof(struct config, field), def, 0, 0}
 
 static const struct setting settings[] = {
     S("GUILD_DB_HOST", db_host, "127.0.0.1"),
@@ -56,6 +57,12 @@ static const struct setting settings[] = {
     I("GUILD_CACHE_LOCK_WAIT_MS", cache_lock_wait_ms, "2000", 0, 60000),
     I("GUILD_CACHE_XFETCH_BETA_PCT", cache_xfetch_beta_pct, "100", 0, 1000),
     I("GUILD_DEBUG_COMPUTE_DELAY", debug_compute_delay, "0", 0, 1),
+    R("GUILD_RATE_LIMIT_API", rl_api, "100/60"),
+    R("GUILD_RATE_LIMIT_PROTECTED", rl_protected, "10/60"),
+    R("GUILD_RATE_LIMIT_LOGIN", rl_login, "5/300"),
+    I("GUILD_RATE_LIMIT_FAIL_CLOSED", rl_fail_closed, "0", 0, 1),
+    I("GUILD_DENYLIST_FAIL_CLOSED", denylist_fail_closed, "0", 0, 1),
+    S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_MIGRATIONS_DIR", migrations_dir, GUILD_DATADIR "/sql"),
 };
@@ -77,6 +84,28 @@ int config_parse_int(const char *s, long min, long max, int *out)
     return 0;
 }
 
+int config_parse_rate(const char *s, int *limit, int *window_s)
+{
+    int l, w;
+    const char *slash = strchr(s, '/');
+    char buf[16];
+
+    if (strcmp(s, "0") == 0) {
+        *limit = 0;
+        *window_s = 1;
+        return 0;
+    }
+    if (slash == NULL || (size_t)(slash - s) >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, (size_t)(slash - s));
+    buf[slash - s] = '\0';
+    if (config_parse_int(buf, 1, 1000000, &l) != 0 || config_parse_int(slash + 1, 1, 86400, &w) != 0)
+        return -1;
+    *limit = l;
+    *window_s = w;
+    return 0;
+}
+
 static const struct setting *find_setting(const char *name, size_t len)
 {
     for (size_t i = 0; i < NSETTINGS; i++)
@@ -90,6 +119,14 @@ static int apply(struct config *c, const struct setting *s, const char *value, c
 {
     char *base = (char *)c;
 
+    if (s->kind == K_RATE) {
+        struct rate_setting *r = (struct rate_setting *)(void *)(base + s->off);
+        if (config_parse_rate(value, &r->limit, &r->window_s) != 0) {
+            snprintf(err, errsz, "%s must be LIMIT/SECONDS (e.g. 10/60) or 0", s->name);
+            return -1;
+        }
+        return 0;
+    }
     if (s->kind == K_INT) {
         if (config_parse_int(value, s->min, s->max, (int *)(void *)(base + s->off)) != 0) {
             snprintf(err, errsz, "%s must be an integer in [%ld, %ld]", s->name, s->min, s->max);

@@ -15,6 +15,11 @@ struct redis_settings {
     char *password; /* "" = no AUTH */
 };
 
+struct rate_setting {
+    int limit; /* 0 = disabled */
+    int window_s;
+};
+
 struct config {
     /* MySQL / MariaDB */
     char *db_host;
@@ -43,6 +48,13 @@ struct config {
     int cache_lock_wait_ms;    /* how long others wait for it before computing */
     int cache_xfetch_beta_pct; /* XFetch beta x 100 (0 disables early refresh) */
     int debug_compute_delay;   /* test stacks only: honour X-Debug-Compute-Delay-Ms */
+    /* rate limiting and the token denylist (store role) */
+    struct rate_setting rl_api;       /* every /api/ route: per user, else per client IP */
+    struct rate_setting rl_protected; /* GET /api/protected-endpoint, per user */
+    struct rate_setting rl_login;     /* failed logins per (client IP, username) */
+    int rl_fail_closed;               /* store down: 503 instead of allowing */
+    int denylist_fail_closed;         /* store down: refuse tokens with 503 */
+    char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
     /* files */
     char *log_file;
     char *migrations_dir;
@@ -63,5 +75,9 @@ void config_cleanup(struct config *c);
 
 /* Parses a decimal int in [min, max]; returns 0 or -1. Exposed for tests. */
 int config_parse_int(const char *s, long min, long max, int *out);
+
+/* Parses a rate policy "LIMIT/SECONDS" ("10/60") or "0" (disabled).
+ * Returns 0 or -1. Exposed for tests. */
+int config_parse_rate(const char *s, int *limit, int *window_s);
 
 #endif

@@ -39,6 +39,7 @@ struct req {
     const char *content_type;
     const char *request_id;
     const char *remote_addr;
+    const char *client_ip; /* remote_addr, or X-Forwarded-For from a trusted proxy */
     char *const *env; /* FastCGI params as "NAME=value" (headers are HTTP_*) */
     const char *body;
     size_t body_len;

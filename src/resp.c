@@ -39,6 +39,12 @@ int resp_header(struct resp *rs, const char *name, const char *fmt, ...)
     return 0;
 }
 
+void resp_clear_headers(struct resp *rs)
+{
+    rs->headers = NULL;
+    rs->headers_len = 0;
+}
+
 bool resp_has_header(const struct resp *rs, const char *name)
 {
     size_t n = strlen(name);

@@ -30,6 +30,9 @@ void resp_init(struct resp *rs, struct arena *a);
 int resp_header(struct resp *rs, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Drops every extra header added so far. */
+void resp_clear_headers(struct resp *rs);
+
 /* True when the response already carries a header of that name. */
 bool resp_has_header(const struct resp *rs, const char *name);
 

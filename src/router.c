@@ -7,46 +7,59 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "guard.h"
 #include "handlers/handlers.h"
 
 static const struct route routes[] = {
-    {"GET", "/", AUTH_NONE, meta_root, "meta.root", NULL},
-    {"GET", "/ping", AUTH_NONE, meta_ping, "meta.ping", NULL},
-    {"GET", "/missions", AUTH_NONE, meta_missions, "meta.missions", NULL},
-    {"GET", "/health", AUTH_NONE, meta_health, "meta.health", NULL},
+    {"GET", "/", AUTH_NONE, meta_root, "meta.root", NULL, GUARD_API},
+    {"GET", "/ping", AUTH_NONE, meta_ping, "meta.ping", NULL, GUARD_API},
+    {"GET", "/missions", AUTH_NONE, meta_missions, "meta.missions", NULL, GUARD_API},
+    {"GET", "/health", AUTH_NONE, meta_health, "meta.health", NULL, GUARD_API},
 
-    {"POST", "/api/auth/register", AUTH_NONE, auth_register, "auth.register", NULL},
-    {"POST", "/api/auth/token", AUTH_NONE, auth_login, "auth.token", NULL},
-    {"POST", "/api/auth/login", AUTH_NONE, auth_login, "auth.login", NULL},
-    {"POST", "/api/auth/refresh", AUTH_USER, auth_refresh, "auth.refresh", NULL},
+    {"POST", "/api/auth/register", AUTH_NONE, auth_register, "auth.register", NULL, GUARD_API},
+    {"POST", "/api/auth/token", AUTH_NONE, auth_login, "auth.token", NULL, GUARD_API},
+    {"POST", "/api/auth/login", AUTH_NONE, auth_login, "auth.login", NULL, GUARD_API},
+    {"POST", "/api/auth/refresh", AUTH_USER, auth_refresh, "auth.refresh", NULL, GUARD_API},
+    {"POST", "/api/auth/logout", AUTH_USER, auth_logout, "auth.logout", NULL, GUARD_API},
 
-    {"POST", "/api/users", AUTH_NONE, users_create, "users.create", NULL},
-    {"GET", "/api/users", AUTH_NONE, users_list, "users.list", NULL},
-    {"GET", "/api/users/me", AUTH_USER, users_me, "users.me", NULL},
-    {"GET", "/api/users/{id}", AUTH_NONE, users_get, "users.get", &cached_user},
-    {"PUT", "/api/users/{id}", AUTH_USER, users_update, "users.update", NULL},
-    {"DELETE", "/api/users/{id}", AUTH_ADMIN, users_delete, "users.delete", NULL},
-    {"POST", "/api/users/{id}/missions", AUTH_USER, progress_start, "progress.start", NULL},
-    {"GET", "/api/users/{id}/missions", AUTH_NONE, progress_list, "progress.list", NULL},
+    {"POST", "/api/users", AUTH_NONE, users_create, "users.create", NULL, GUARD_API},
+    {"GET", "/api/users", AUTH_NONE, users_list, "users.list", NULL, GUARD_API},
+    {"GET", "/api/users/me", AUTH_USER, users_me, "users.me", NULL, GUARD_API},
+    {"GET", "/api/users/{id}", AUTH_NONE, users_get, "users.get", &cached_user, GUARD_API},
+    {"PUT", "/api/users/{id}", AUTH_USER, users_update, "users.update", NULL, GUARD_API},
+    {"DELETE", "/api/users/{id}", AUTH_ADMIN, users_delete, "users.delete", NULL, GUARD_API},
+    {"POST", "/api/users/{id}/missions", AUTH_USER, progress_start, "progress.start", NULL, GUARD_API},
+    {"GET", "/api/users/{id}/missions", AUTH_NONE, progress_list, "progress.list", NULL, GUARD_API},
     {"POST", "/api/users/{id}/missions/{mission_id}/complete", AUTH_USER, progress_complete,
-     "progress.complete", NULL},
+     "progress.complete", NULL, GUARD_API},
 
     {"GET", "/api/analytics/users/stats", AUTH_NONE, analytics_user_stats, "analytics.user_stats",
-     &cached_user_stats},
+     &cached_user_stats, GUARD_API},
     {"GET", "/api/analytics/users/advanced-stats", AUTH_NONE, analytics_advanced_stats,
-     "analytics.advanced_stats", &cached_advanced_stats},
+     "analytics.advanced_stats", &cached_advanced_stats, GUARD_API},
     {"GET", "/api/analytics/missions/stats", AUTH_NONE, analytics_mission_stats,
-     "analytics.mission_stats", &cached_mission_stats},
+     "analytics.mission_stats", &cached_mission_stats, GUARD_API},
     {"GET", "/api/analytics/leaderboard", AUTH_NONE, analytics_leaderboard,
-     "analytics.leaderboard", &cached_leaderboard},
+     "analytics.leaderboard", &cached_leaderboard, GUARD_API},
     {"GET", "/api/analytics/users/{id}/performance", AUTH_USER, analytics_performance,
-     "analytics.performance", &cached_performance},
+     "analytics.performance", &cached_performance, GUARD_API},
 
-    {"GET", "/api/cache/stats", AUTH_NONE, cachectl_stats, "cache.stats", NULL},
-    {"POST", "/api/cache/stats/reset", AUTH_ADMIN, cachectl_reset, "cache.reset", NULL},
-    {"DELETE", "/api/cache/clear", AUTH_ADMIN, cachectl_clear, "cache.clear", NULL},
-    {"GET", "/api/cache/warm", AUTH_NONE, cachectl_warm_status, "cache.warm_status", NULL},
-    {"POST", "/api/cache/warm", AUTH_ADMIN, cachectl_warm_start, "cache.warm", NULL},
+    {"GET", "/api/protected-endpoint", AUTH_USER, meta_protected, "meta.protected", NULL,
+     GUARD_PROTECTED},
+
+    {"POST", "/api/sessions", AUTH_USER, sessionctl_create, "sessions.create", NULL, GUARD_API},
+    {"GET", "/api/sessions", AUTH_USER, sessionctl_list, "sessions.list", NULL, GUARD_API},
+    {"DELETE", "/api/sessions", AUTH_USER, sessionctl_delete_all, "sessions.delete_all", NULL,
+     GUARD_API},
+    {"GET", "/api/sessions/{id}", AUTH_USER, sessionctl_get, "sessions.get", NULL, GUARD_API},
+    {"DELETE", "/api/sessions/{id}", AUTH_USER, sessionctl_delete, "sessions.delete", NULL,
+     GUARD_API},
+
+    {"GET", "/api/cache/stats", AUTH_NONE, cachectl_stats, "cache.stats", NULL, GUARD_API},
+    {"POST", "/api/cache/stats/reset", AUTH_ADMIN, cachectl_reset, "cache.reset", NULL, GUARD_API},
+    {"DELETE", "/api/cache/clear", AUTH_ADMIN, cachectl_clear, "cache.clear", NULL, GUARD_API},
+    {"GET", "/api/cache/warm", AUTH_NONE, cachectl_warm_status, "cache.warm_status", NULL, GUARD_API},
+    {"POST", "/api/cache/warm", AUTH_ADMIN, cachectl_warm_start, "cache.warm", NULL, GUARD_API},
 };
 
 const struct route *router_routes(size_t *n)

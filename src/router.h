@@ -27,6 +27,7 @@ struct route {
     handler_fn handler;
     const char *name; /* stable label for logs and metrics, e.g. "users.get" */
     const struct cache_spec *cache; /* read-through cached when set (GET only) */
+    int policy;                     /* rate-limit policy: enum guard_policy */
 };
 
 enum router_rc { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };

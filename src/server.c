@@ -4,6 +4,7 @@
 #include "server.h"
 
 #include <fcgiapp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,9 +13,11 @@
 #include "arena.h"
 #include "auth.h"
 #include "cache.h"
+#include "clientip.h"
 #include "db.h"
 #include "db_users.h"
 #include "fcgi_io.h"
+#include "guard.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
@@ -28,25 +31,26 @@ static double elapsed_ms(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-/* Checks the bearer token and loads the caller for routes that need one.
- * Returns 0 (rq->user and rq->account set) or the error status it set. A
- * deleted user, or one whose username changed under the same id, is 401; a
- * deactivated one 403 at once: the row is read on every request. */
-static int authenticate(struct req *rq, struct resp *rs, enum route_auth need)
+/* Loads the caller of a route that needs a token. claims is the verified
+ * token (NULL: missing or invalid). Returns 0 (rq->user and rq->account set)
+ * or the error status it set. A deleted user, or one whose username changed
+ * under the same id, is 401; a deactivated one 403 at once: the row is read
+ * on every request (a primary-key lookup). */
+static int authenticate(struct req *rq, struct resp *rs, enum route_auth need,
+                        const struct auth_claims *claims, enum guard_token token)
 {
     struct app *app = rq->app;
-    const char *token = auth_bearer(req_header(rq, "Authorization"));
-    struct auth_claims claims;
     struct user *u;
     struct auth_user *au;
 
-    if (token == NULL || auth_token_verify(app->cfg.jwt_secret, token, (long long)time(NULL),
-                                           &claims) != 0)
+    if (claims == NULL || token == GUARD_TOKEN_REVOKED)
         return resp_unauthorized(rs, NULL);
+    if (token == GUARD_TOKEN_UNKNOWN && app->cfg.denylist_fail_closed)
+        return resp_error(rs, 503, "Session store unavailable");
     if ((u = arena_alloc(rq->arena, sizeof(*u))) == NULL ||
         (au = arena_alloc(rq->arena, sizeof(*au))) == NULL)
         return resp_error(rs, 500, "Internal Server Error");
-    switch (db_user_find(app->db, claims.uid, u)) {
+    switch (db_user_find(app->db, claims->uid, u)) {
     case DB_OK:
         break;
     case DB_NOTFOUND:
@@ -54,7 +58,7 @@ static int authenticate(struct req *rq, struct resp *rs, enum route_auth need)
     default:
         return resp_error(rs, 503, "Service temporarily unavailable");
     }
-    if (strcmp(u->username, claims.sub) != 0)
+    if (strcmp(u->username, claims->sub) != 0)
         return resp_unauthorized(rs, NULL);
     if (!u->is_active)
         return resp_error(rs, 403, "Inactive user");
@@ -64,27 +68,51 @@ static int authenticate(struct req *rq, struct resp *rs, enum route_auth need)
     au->username = u->username;
     au->is_admin = u->is_admin;
     au->is_active = u->is_active;
-    au->jti = arena_strdup(rq->arena, claims.jti);
-    au->exp = claims.exp;
+    au->jti = arena_strdup(rq->arena, claims->jti);
+    au->exp = claims->exp;
     rq->user = au;
     rq->account = u;
     return 0;
 }
 
+static bool is_api_path(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
 int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
 {
+    struct app *app = rq->app;
     const struct route *table, *route;
-    char allow[64];
-    char *param_buf;
+    struct auth_claims *claims;
+    enum guard_token token = GUARD_TOKEN_OK;
+    const char *bearer;
+    char allow[64], *param_buf, *ip;
     size_t n;
     enum router_rc rc;
     int status;
 
     table = router_routes(&n);
-    if ((param_buf = arena_alloc(rq->arena, strlen(rq->path) + 1)) == NULL)
+    param_buf = arena_alloc(rq->arena, strlen(rq->path) + 1);
+    claims = arena_alloc(rq->arena, sizeof(*claims));
+    ip = arena_alloc(rq->arena, 64);
+    if (param_buf == NULL || claims == NULL || ip == NULL)
         return resp_error(rs, 500, "Internal Server Error");
     rc = router_match(table, n, rq->method, rq->path, &route, rq->path_params,
                       REQ_MAX_PATH_PARAMS, &rq->npath_params, param_buf, allow, sizeof(allow));
+    clientip_resolve(rq->remote_addr, req_header(rq, "X-Forwarded-For"), app->cfg.trusted_proxies,
+                     ip, 64);
+    rq->client_ip = ip;
+    /* only a verified token names a user for the limiter; a bad one counts
+     * against the client's address and is refused below */
+    bearer = auth_bearer(req_header(rq, "Authorization"));
+    if (bearer == NULL || auth_token_verify(app->cfg.jwt_secret, bearer, (long long)time(NULL),
+                                            claims) != 0)
+        claims = NULL;
+    if (is_api_path(rq->path) &&
+        (status = guard_limit(rq, rs, route ? (enum guard_policy)route->policy : GUARD_API,
+                              claims, &token)) != 0)
+        return status;
     if (rc == ROUTER_NOT_FOUND)
         return resp_error(rs, 404, "Not Found");
     if (rc == ROUTER_BAD_METHOD) {
@@ -92,7 +120,7 @@ int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
         return resp_error(rs, 405, "Method Not Allowed");
     }
     *route_name = route->name;
-    if (route->auth != AUTH_NONE && (status = authenticate(rq, rs, route->auth)) != 0)
+    if (route->auth != AUTH_NONE && (status = authenticate(rq, rs, route->auth, claims, token)) != 0)
         return status;
     if (route->cache != NULL)
         return cache_serve(rq, rs, route->cache, route->handler);

@@ -17,16 +17,16 @@ static int h_dummy(struct req *rq, struct resp *rs)
 }
 
 static const struct route table[] = {
-    {"GET", "/", AUTH_NONE, h_dummy, "root", NULL},
-    {"GET", "/ping", AUTH_NONE, h_dummy, "ping", NULL},
-    {"GET", "/api/users", AUTH_NONE, h_dummy, "users.list", NULL},
-    {"POST", "/api/users", AUTH_USER, h_dummy, "users.create", NULL},
-    {"GET", "/api/users/me", AUTH_USER, h_dummy, "users.me", NULL},
-    {"GET", "/api/users/{id}", AUTH_NONE, h_dummy, "users.get", NULL},
-    {"PUT", "/api/users/{id}", AUTH_USER, h_dummy, "users.update", NULL},
-    {"DELETE", "/api/users/{id}", AUTH_ADMIN, h_dummy, "users.delete", NULL},
+    {"GET", "/", AUTH_NONE, h_dummy, "root", NULL, 0},
+    {"GET", "/ping", AUTH_NONE, h_dummy, "ping", NULL, 0},
+    {"GET", "/api/users", AUTH_NONE, h_dummy, "users.list", NULL, 0},
+    {"POST", "/api/users", AUTH_USER, h_dummy, "users.create", NULL, 0},
+    {"GET", "/api/users/me", AUTH_USER, h_dummy, "users.me", NULL, 0},
+    {"GET", "/api/users/{id}", AUTH_NONE, h_dummy, "users.get", NULL, 0},
+    {"PUT", "/api/users/{id}", AUTH_USER, h_dummy, "users.update", NULL, 0},
+    {"DELETE", "/api/users/{id}", AUTH_ADMIN, h_dummy, "users.delete", NULL, 0},
     {"POST", "/api/users/{id}/missions/{mission_id}/complete", AUTH_USER, h_dummy,
-     "missions.complete", NULL},
+     "missions.complete", NULL, 0},
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
@@ -186,7 +186,7 @@ static void t_bad_method(void)
 
 static void t_root(void)
 {
-    static const struct route only_root[] = {{"GET", "/", AUTH_NONE, h_dummy, "root", NULL}};
+    static const struct route only_root[] = {{"GET", "/", AUTH_NONE, h_dummy, "root", NULL, 0}};
     struct match m;
 
     CU_ASSERT_EQUAL(run(only_root, 1, "GET", "/", &m), ROUTER_FOUND);

@@ -15,8 +15,10 @@
 #include "body.h"
 #include "db.h"
 #include "db_users.h"
+#include "guard.h"
 #include "jsonx.h"
 #include "password.h"
+#include "ratelimit.h"
 #include "req.h"
 #include "resp.h"
 #include "validate.h"
@@ -83,28 +85,61 @@ static int read_credentials(struct req *rq, struct resp *rs, const char **userna
     return v.n > 0 ? resp_validation(rs, &v) : 0;
 }
 
+/* Checks the password of username; 0 when it matches (u filled), else the
+ * status it set. An unknown user costs one hash verification too. */
+static int check_password(struct req *rq, struct resp *rs, const char *username,
+                          const char *password, struct user *u)
+{
+    int rc = strlen(username) > 255 ? DB_NOTFOUND
+                                    : db_user_find_by_username(rq->app->db, username, u);
+
+    if (rc == DB_ERR)
+        return resp_error(rs, 503, "Service temporarily unavailable");
+    if (rc == DB_NOTFOUND) {
+        password_burn(password, rq->app->cfg.password_cost); /* same time as a real check */
+        return resp_unauthorized(rs, "Incorrect username or password");
+    }
+    if (!password_verify(password, u->hashed_password))
+        return resp_unauthorized(rs, "Incorrect username or password");
+    return 0;
+}
+
 int auth_login(struct req *rq, struct resp *rs)
 {
+    const struct rate_setting *rate = &rq->app->cfg.rl_login;
+    struct rl_policy policy = {"login", rate->limit, rate->window_s};
+    struct rl_result guard = {.rc = RL_UNAVAILABLE};
     const char *username, *password;
+    char member[160];
     struct user u;
     int status;
 
     if ((status = read_credentials(rq, rs, &username, &password)) != 0)
         return status;
-    switch (db_user_find_by_username(rq->app->db, username, &u)) {
-    case DB_OK:
-        break;
-    case DB_NOTFOUND:
-        password_burn(password, rq->app->cfg.password_cost); /* same time as a real check */
-        return resp_unauthorized(rs, "Incorrect username or password");
-    default:
-        return resp_error(rs, 503, "Service temporarily unavailable");
+    /* brute force: the attempt is reserved before the password is checked,
+     * atomically, so parallel guesses cannot slip past the limit */
+    if (policy.limit > 0 && strlen(username) <= 255) {
+        ratelimit_login_reserve(rq->app, &policy, rq->client_ip, username, member,
+                                sizeof(member), &guard);
+        if (guard.rc == RL_LIMITED) {
+            resp_clear_headers(rs); /* the login policy's numbers replace the api ones */
+            return guard_too_many(rs, &guard);
+        }
     }
-    if (!password_verify(password, u.hashed_password))
-        return resp_unauthorized(rs, "Incorrect username or password");
+    if ((status = check_password(rq, rs, username, password, &u)) != 0)
+        return status; /* a failure keeps its reservation: it counts */
+    if (guard.rc == RL_ALLOWED) /* a success does not count, and clears nothing else */
+        ratelimit_login_forgive(rq->app, rq->client_ip, username, member);
     if (!u.is_active)
         return resp_error(rs, 403, "Inactive user");
     return issue(rq, rs, &u);
+}
+
+int auth_logout(struct req *rq, struct resp *rs)
+{
+    if (ratelimit_revoke(rq->app, rq->user->jti, rq->user->exp) != 0)
+        return resp_error(rs, 503, "Session store unavailable");
+    return resp_empty(rs, 204);
 }
 
 int auth_refresh(struct req *rq, struct resp *rs)

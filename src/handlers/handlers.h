@@ -14,11 +14,13 @@ int meta_root(struct req *rq, struct resp *rs);
 int meta_ping(struct req *rq, struct resp *rs);
 int meta_missions(struct req *rq, struct resp *rs);
 int meta_health(struct req *rq, struct resp *rs);
+int meta_protected(struct req *rq, struct resp *rs);
 
 /* auth.c: /api/auth */
 int auth_register(struct req *rq, struct resp *rs);
 int auth_login(struct req *rq, struct resp *rs);
 int auth_refresh(struct req *rq, struct resp *rs);
+int auth_logout(struct req *rq, struct resp *rs);
 
 /* users.c: /api/users */
 int users_create(struct req *rq, struct resp *rs);
@@ -59,6 +61,13 @@ int cachectl_reset(struct req *rq, struct resp *rs);
 int cachectl_clear(struct req *rq, struct resp *rs);
 int cachectl_warm_status(struct req *rq, struct resp *rs);
 int cachectl_warm_start(struct req *rq, struct resp *rs);
+
+/* sessionctl.c: /api/sessions */
+int sessionctl_create(struct req *rq, struct resp *rs);
+int sessionctl_get(struct req *rq, struct resp *rs);
+int sessionctl_delete(struct req *rq, struct resp *rs);
+int sessionctl_list(struct req *rq, struct resp *rs);
+int sessionctl_delete_all(struct req *rq, struct resp *rs);
 
 /* cached.c: how each cacheable GET names its entry and family */
 struct cache_spec;

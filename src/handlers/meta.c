@@ -75,3 +75,12 @@ int meta_health(struct req *rq, struct resp *rs)
     json_object_put(o);
     return status;
 }
+
+/* GET /api/protected-endpoint: the seed's rate-limit demo (10 per minute per
+ * user by default, GUILD_RATE_LIMIT_PROTECTED). */
+int meta_protected(struct req *rq, struct resp *rs)
+{
+    static const char body[] = "{\"message\":\"Success\"}";
+
+    return resp_json_text(rs, 200, body, sizeof(body) - 1);
+}

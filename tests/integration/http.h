@@ -69,4 +69,18 @@ int http_jbool(const struct http_resp *r, const char *key);
 /* True when the member exists and is JSON null. */
 int http_jnull(const struct http_resp *r, const char *key);
 
+/* ---- added for the cache suite ---- */
+
+/* Like http_send, with extra "Name: value" headers (NULL-terminated list or
+ * NULL) besides the token and content type; 429s are retried the same way. */
+int http_send_headers(const char *method, const char *path, const char *token,
+                      const char *content_type, const char *body,
+                      const char *const *extra_headers, struct http_resp *out);
+
+/* Like http_request on a caller-owned curl easy handle (a CURL *), so that
+ * threads can send requests at once, one handle each. No 429 retry. */
+int http_request_on(void *curl_handle, const char *method, const char *path,
+                    const char *const *headers, const char *body, size_t body_len,
+                    struct http_resp *out);
+
 #endif

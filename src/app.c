@@ -8,6 +8,7 @@
 #include "db.h"
 #include "ratelimit.h"
 #include "log.h"
+#include "metrics.h"
 #include "redis_conn.h"
 #include "sessions.h"
 
@@ -26,6 +27,8 @@ int app_open(struct app *app, const char *conf_file, char *err, size_t errsz)
         snprintf(err, errsz, "mysql_library_init failed");
         return -1;
     }
+    if (metrics_open(app->cfg.metrics_file) != 0)
+        log_msg(LOG_WARN, "metrics: cannot map the shared segment; /metrics will be empty");
     cache_init();
     ratelimit_init();
     sessions_init();
@@ -49,6 +52,7 @@ void app_close(struct app *app)
     app->db = NULL;
     app->cache_redis = app->store_redis = NULL;
     db_library_end();
+    metrics_close();
     arena_cleanup(&app->arena);
     config_cleanup(&app->cfg);
     log_close();

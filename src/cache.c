@@ -15,6 +15,7 @@
 #include "app.h"
 #include "arena.h"
 #include "log.h"
+#include "metrics.h"
 #include "redis_conn.h"
 #include "req.h"
 #include "resp.h"
@@ -164,6 +165,9 @@ static void record(const char *kind, const char *outcome, double ms)
 {
     struct pending_kind *p = pending_for(kind);
 
+    metrics_cache(kind, strcmp(outcome, "hit") == 0    ? METRICS_HIT
+                        : strcmp(outcome, "miss") == 0 ? METRICS_MISS
+                                                       : METRICS_BYPASS);
     if (p == NULL)
         return;
     if (strcmp(outcome, "hit") == 0) {
@@ -247,6 +251,8 @@ static int send_invalidations(struct app *app, char fams[][CACHE_NAME_MAX], size
     r = redis_conn_eval(app->cache_redis, &script_invalidate, nk, na, argv, NULL);
     ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
     freeReplyObject(r);
+    for (size_t i = 0; ok && i < n; i++)
+        metrics_invalidation(fams[i]);
     return ok ? 0 : -1;
 }
 
@@ -458,6 +464,7 @@ static int compute_and_store(struct req *rq, struct resp *rs, const struct cache
         return status;
     }
     etag_of(rs->body, rs->body_len, etag);
+    metrics_cache(spec->kind, METRICS_COMPUTE);
     debug_delay(rq, "X-Debug-Store-Delay-Ms"); /* a slow reader: computed, not yet stored */
     store(rq, spec, key, rs, etag, ms, token);
     return answer(rq, rs, "MISS", etag);

@@ -64,6 +64,7 @@ static const struct setting settings[] = {
     I("GUILD_DENYLIST_FAIL_CLOSED", denylist_fail_closed, "0", 0, 1),
     S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
     S("GUILD_LOG_FILE", log_file, ""),
+    S("GUILD_METRICS_FILE", metrics_file, ""),
     S("GUILD_MIGRATIONS_DIR", migrations_dir, GUILD_DATADIR "/sql"),
 };
 

@@ -57,6 +57,7 @@ struct config {
     char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
     /* files */
     char *log_file;
+    char *metrics_file; /* shared counters; "" = the FastCGI socket path + ".metrics" */
     char *migrations_dir;
 };
 

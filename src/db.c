@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #define DB_MAX_STMTS 96
 #define DB_MAX_PARAMS 24
@@ -56,6 +57,7 @@ static void set_err(struct db *db, const char *what, unsigned code, const char *
 {
     static time_t last_log;
 
+    metrics_mysql_error();
     snprintf(db->errstr, sizeof(db->errstr), "%s: %u %s", what, code, msg ? msg : "");
     log_limited(&last_log, 5, LOG_ERR, "mysql %s", db->errstr);
 }

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "arena.h"
 #include "auth.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "req.h"
 #include "resp.h"
@@ -57,6 +58,10 @@ int guard_limit(struct req *rq, struct resp *rs, enum guard_policy policy,
     if (rate->limit == 0 && claims == NULL)
         return 0;
     ratelimit_check(app, p, who, claims ? claims->jti : NULL, r);
+    if (rate->limit > 0)
+        metrics_ratelimit(p->name, r->rc == RL_ALLOWED   ? METRICS_RL_ALLOWED
+                                   : r->rc == RL_LIMITED ? METRICS_RL_LIMITED
+                                                         : METRICS_RL_UNAVAILABLE);
     if (rate->limit == 0)
         p->limit = 0; /* no headers for a disabled policy */
     if (r->rc == RL_UNAVAILABLE) {

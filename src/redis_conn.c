@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 struct redis_conn {
     const char *role;
@@ -40,6 +41,7 @@ static void log_failure(const struct redis_conn *rc, const char *what, const cha
 {
     static time_t last_log;
 
+    metrics_redis_error(rc->role);
     log_limited(&last_log, 5, LOG_ERR, "redis %s (%s:%d) %s: %s", rc->role, rc->rs->host,
                 rc->rs->port, what, detail ? detail : "");
 }

@@ -15,6 +15,7 @@ static const struct route routes[] = {
     {"GET", "/ping", AUTH_NONE, meta_ping, "meta.ping", NULL, GUARD_API},
     {"GET", "/missions", AUTH_NONE, meta_missions, "meta.missions", NULL, GUARD_API},
     {"GET", "/health", AUTH_NONE, meta_health, "meta.health", NULL, GUARD_API},
+    {"GET", "/metrics", AUTH_NONE, meta_metrics, "meta.metrics", NULL, GUARD_API},
 
     {"POST", "/api/auth/register", AUTH_NONE, auth_register, "auth.register", NULL, GUARD_API},
     {"POST", "/api/auth/token", AUTH_NONE, auth_login, "auth.token", NULL, GUARD_API},

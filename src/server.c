@@ -19,6 +19,7 @@
 #include "fcgi_io.h"
 #include "guard.h"
 #include "log.h"
+#include "metrics.h"
 #include "req.h"
 #include "resp.h"
 #include "router.h"
@@ -80,7 +81,7 @@ static bool is_api_path(const char *path)
     return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
 }
 
-int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
+int server_dispatch(struct req *rq, struct resp *rs, const struct route **matched)
 {
     struct app *app = rq->app;
     const struct route *table, *route;
@@ -119,7 +120,7 @@ int server_dispatch(struct req *rq, struct resp *rs, const char **route_name)
         resp_header(rs, "Allow", "%s", allow);
         return resp_error(rs, 405, "Method Not Allowed");
     }
-    *route_name = route->name;
+    *matched = route;
     if (route->auth != AUTH_NONE && (status = authenticate(rq, rs, route->auth, claims, token)) != 0)
         return status;
     if (route->cache != NULL)
@@ -132,17 +133,22 @@ void server_handle(struct app *app, struct FCGX_Request *fr)
     struct timespec t0;
     struct req rq;
     struct resp rs;
-    const char *route_name = "-";
+    const struct route *route = NULL, *table;
+    size_t nroutes;
+    double ms;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&rq, 0, sizeof(rq));
     rq.app = app;
     resp_init(&rs, &app->arena);
     if (fcgi_io_read(fr, &app->arena, &rq, &rs) == 0)
-        (void)server_dispatch(&rq, &rs, &route_name);
+        (void)server_dispatch(&rq, &rs, &route);
     fcgi_io_write(fr, &rs);
-    log_request(rq.request_id, rq.method ? rq.method : "-", rq.path ? rq.path : "-", rs.status,
-                elapsed_ms(&t0), rq.cache_state, rq.user ? rq.user->id : 0);
+    ms = elapsed_ms(&t0);
+    table = router_routes(&nroutes);
+    metrics_request(route ? (int)(route - table) : -1, rs.status, ms);
+    log_request(rq.request_id, rq.method ? rq.method : "-", rq.path ? rq.path : "-", rs.status, ms,
+                rq.cache_state, rq.user ? rq.user->id : 0);
 }
 
 void server_defer(struct app *app, void (*fn)(struct app *app))

@@ -6,6 +6,7 @@
 struct app;
 struct req;
 struct resp;
+struct route;
 struct FCGX_Request;
 
 /* Serves one accepted request; never fails (errors become responses). */
@@ -13,7 +14,7 @@ void server_handle(struct app *app, struct FCGX_Request *fr);
 
 /* Routes an already-parsed request and runs its handler; returns the status.
  * Separate from server_handle so tests can drive it without FastCGI. */
-int server_dispatch(struct req *rq, struct resp *rs, const char **route_name);
+int server_dispatch(struct req *rq, struct resp *rs, const struct route **matched);
 
 /* Schedules fn to run after the current response is sent (and the client
  * released); one task per request. */

@@ -17,6 +17,7 @@
 #include "db_users.h"
 #include "guard.h"
 #include "jsonx.h"
+#include "metrics.h"
 #include "password.h"
 #include "ratelimit.h"
 #include "req.h"
@@ -121,6 +122,9 @@ int auth_login(struct req *rq, struct resp *rs)
     if (policy.limit > 0 && strlen(username) <= 255) {
         ratelimit_login_reserve(rq->app, &policy, rq->client_ip, username, member,
                                 sizeof(member), &guard);
+        metrics_ratelimit("login", guard.rc == RL_ALLOWED   ? METRICS_RL_ALLOWED
+                                   : guard.rc == RL_LIMITED ? METRICS_RL_LIMITED
+                                                            : METRICS_RL_UNAVAILABLE);
         if (guard.rc == RL_LIMITED) {
             resp_clear_headers(rs); /* the login policy's numbers replace the api ones */
             return guard_too_many(rs, &guard);

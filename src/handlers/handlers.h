@@ -15,6 +15,7 @@ int meta_ping(struct req *rq, struct resp *rs);
 int meta_missions(struct req *rq, struct resp *rs);
 int meta_health(struct req *rq, struct resp *rs);
 int meta_protected(struct req *rq, struct resp *rs);
+int meta_metrics(struct req *rq, struct resp *rs);
 
 /* auth.c: /api/auth */
 int auth_register(struct req *rq, struct resp *rs);

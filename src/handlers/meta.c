@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "db.h"
+#include "metrics.h"
 #include "missions.h"
 #include "redis_conn.h"
 #include "req.h"
@@ -74,6 +75,17 @@ int meta_health(struct req *rq, struct resp *rs)
     status = resp_json(rs, db_up ? 200 : 503, o);
     json_object_put(o);
     return status;
+}
+
+/* GET /metrics: Prometheus text; nginx lets only loopback reach it. */
+int meta_metrics(struct req *rq, struct resp *rs)
+{
+    size_t len = 0;
+    char *text = metrics_render(rq->arena, &len);
+
+    if (text == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
+    return resp_body(rs, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }
 
 /* GET /api/protected-endpoint: the seed's rate-limit demo (10 per minute per

@@ -346,3 +346,57 @@ int http_request_on(void *curl_handle, const char *method, const char *path,
         out->json = json_tokener_parse(out->body);
     return 0;
 }
+
+/* ---- added for the rate-limit and session suites ---- */
+
+static CURL *curl_from; /* connections bound to another local address */
+
+int http_request_from(const char *iface, const char *method, const char *path,
+                      const char *const *headers, const char *body, size_t body_len,
+                      struct http_resp *out)
+{
+    struct buf b = {NULL, 0}, h = {NULL, 0};
+    struct curl_slist *hl = NULL;
+    char url[4096], ct[128];
+    CURLcode rc;
+
+    memset(out, 0, sizeof(*out));
+    if (curl_from == NULL && (curl_from = curl_easy_init()) == NULL)
+        return -1;
+    snprintf(url, sizeof(url), "%s%s", base_url, path);
+    curl_easy_reset(curl_from);
+    curl_easy_setopt(curl_from, CURLOPT_URL, url);
+    curl_easy_setopt(curl_from, CURLOPT_INTERFACE, iface);
+    curl_easy_setopt(curl_from, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl_from, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(curl_from, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl_from, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl_from, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(curl_from, CURLOPT_TIMEOUT_MS, 20000L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(curl_from, CURLOPT_NOBODY, 1L);
+    hl = curl_slist_append(hl, "Expect:");
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(curl_from, CURLOPT_HTTPHEADER, hl);
+    if (body != NULL) {
+        curl_easy_setopt(curl_from, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl_from, CURLOPT_POSTFIELDSIZE, (long)body_len);
+    }
+    rc = curl_easy_perform(curl_from);
+    curl_slist_free_all(hl);
+    if (rc != CURLE_OK) {
+        fprintf(stderr, "http %s %s from %s: %s\n", method, path, iface, curl_easy_strerror(rc));
+        free(b.p);
+        free(h.p);
+        return -1;
+    }
+    curl_easy_getinfo(curl_from, CURLINFO_RESPONSE_CODE, &out->status);
+    out->body = b.p ? b.p : calloc(1, 1);
+    out->body_len = b.len;
+    out->headers = h.p ? h.p : calloc(1, 1);
+    out->headers_len = h.len;
+    if (http_header(out, "Content-Type", ct, sizeof(ct)) && strstr(ct, "json") && b.len > 0)
+        out->json = json_tokener_parse(out->body);
+    return 0;
+}

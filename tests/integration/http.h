@@ -83,4 +83,15 @@ int http_request_on(void *curl_handle, const char *method, const char *path,
                     const char *const *headers, const char *body, size_t body_len,
                     struct http_resp *out);
 
+/* ---- added for the rate-limit and session suites ---- */
+
+/* Like http_request, sent from the local address iface (e.g. "127.0.0.2",
+ * which the test stack trusts as a proxy, so X-Forwarded-For in headers
+ * names the client). Uses its own curl handle, so its connections are never
+ * reused by http_request (which must keep coming from 127.0.0.1). No 429
+ * retry. */
+int http_request_from(const char *iface, const char *method, const char *path,
+                      const char *const *headers, const char *body, size_t body_len,
+                      struct http_resp *out);
+
 #endif

@@ -1,0 +1,36 @@
+/* metrics: Prometheus counters shared by every responder of a pool through
+ * one memory-mapped file (default: the FastCGI socket's path + ".metrics"),
+ * incremented with relaxed atomics: no lock, no syscall, no network on the
+ * hot path. GET /metrics renders the sums. Several hosts: Prometheus scrapes
+ * each host's /metrics and sums, as usual; the cache's own pool-wide
+ * counters (/api/cache/stats) live in Redis. Every call is a no-op when the
+ * segment could not be mapped. */
+#ifndef GUILD_METRICS_H
+#define GUILD_METRICS_H
+
+#include <stddef.h>
+
+struct route;
+struct arena;
+
+enum metrics_cache_result { METRICS_HIT, METRICS_MISS, METRICS_BYPASS, METRICS_COMPUTE };
+enum metrics_rl_decision { METRICS_RL_ALLOWED, METRICS_RL_LIMITED, METRICS_RL_UNAVAILABLE };
+
+/* Maps (and creates or resets when its layout changed) the segment at path;
+ * NULL or "" picks the default. Counts one responder start. 0 or -1. */
+int metrics_open(const char *path);
+void metrics_close(void);
+
+/* One answered request: route index in the route table (-1 unmatched). */
+void metrics_request(int route_index, int status, double dur_ms);
+void metrics_cache(const char *kind, enum metrics_cache_result r);
+void metrics_invalidation(const char *family);
+void metrics_ratelimit(const char *policy, enum metrics_rl_decision d);
+void metrics_redis_error(const char *role);
+void metrics_mysql_error(void);
+
+/* The Prometheus text exposition (format 0.0.4) in the arena; NULL on
+ * exhaustion. *len is its length. */
+char *metrics_render(struct arena *a, size_t *len);
+
+#endif

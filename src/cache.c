@@ -557,6 +557,7 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
     double t0 = now_ms();
     const char *tag, *key;
     redisReply *r = NULL;
+    bool must_wait;
     int status;
 
     if (!spec->name(rq, name, sizeof(name), family, sizeof(family)))
@@ -569,7 +570,8 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
         record(spec->kind, "bypass", now_ms() - t0);
         return status;
     }
-    tag = r->element[0]->str;
+    tag = r->element[0]->str; /* belongs to r: read before freeReplyObject */
+    must_wait = strcmp(tag, "wait") == 0;
     key = arena_strdup(&rq->app->arena, r->element[1]->str);
     if (strcmp(tag, "hit") == 0 && r->elements == 3 &&
         (status = answer_stored(rq, rs, r->element[2]->str, r->element[2]->len)) >= 0) {
@@ -580,7 +582,7 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
     freeReplyObject(r);
     if (key == NULL)
         return resp_error(rs, 500, "Internal Server Error");
-    if (strcmp(tag, "wait") == 0)
+    if (must_wait)
         status = wait_for(rq, rs, spec, compute, key);
     else /* miss, refresh, or a hit we could not read: recompute */
         status = compute_and_store(rq, rs, spec, compute, key, token);

@@ -188,7 +188,7 @@ static void parse_update(struct req *rq, json_object *body, struct user_update *
 {
     const char *password = NULL;
     bool null_name = false, present;
-    long long n;
+    long long n = 0; /* bound as a parameter even when the field is absent */
 
     body_str(rq->arena, body, "email", false, false, 3, 255, v, &upd->email, NULL);
     upd->set_email = upd->email != NULL;
@@ -207,6 +207,7 @@ static void parse_update(struct req *rq, json_object *body, struct user_update *
     body_int(rq->arena, body, "experience_points", 0, 1000000000000LL, false, v, &n, &present);
     upd->set_xp = present;
     upd->experience_points = n;
+    n = 0;
     body_int(rq->arena, body, "missions_completed", 0, MISSIONS_COUNT, false, v, &n, &present);
     upd->set_missions = present;
     upd->missions_completed = n;

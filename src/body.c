@@ -251,7 +251,7 @@ bool body_email_valid(const char *s)
     const char *at = strrchr(s, '@'), *p, *label, *tld = NULL;
     size_t len = strlen(s);
 
-    if (at == NULL || at == s || len > 254 || (size_t)(at - s) > 64)
+    if (at == NULL || at == s || len > 255 || (size_t)(at - s) > 64)
         return false;
     /* local part: dot-atom, no leading/trailing/double dots */
     for (p = s; p < at; p++) {

@@ -53,7 +53,7 @@ size_t body_utf8_chars(const char *s, size_t len);
 bool body_has_control(const char *s, size_t len);
 
 /* Loose RFC 5321 syntax check: local@domain, dot-atoms, a dotted domain of
- * letters/digits/hyphens with a 2+ letter TLD, at most 254 bytes. */
+ * letters/digits/hyphens with a 2+ letter TLD, at most 255 bytes (the contract's limit). */
 bool body_email_valid(const char *s);
 
 #endif

@@ -182,9 +182,12 @@ static void add_counters(json_object *o, json_object *m)
             jsonx_new_rounded(mn > 0 ? metric(m, KINDS[i], "miss_ms") / mn : 0, 3));
         json_object_array_add(list, e);
     }
-    json_object_object_foreach(m, k, v) {
-        if (strncmp(k, "invalidations:", 14) == 0)
-            json_object_object_add(inv, k + 14, json_object_new_int64(json_object_get_int64(v)));
+    if (m != NULL) { /* NULL: Redis is down, no pool-wide numbers */
+        json_object_object_foreach(m, k, v) {
+            if (strncmp(k, "invalidations:", 14) == 0)
+                json_object_object_add(inv, k + 14,
+                                       json_object_new_int64(json_object_get_int64(v)));
+        }
     }
     json_object_object_add(o, "hits", json_object_new_int64((long long)hits));
     json_object_object_add(o, "misses", json_object_new_int64((long long)misses));

@@ -744,7 +744,7 @@ static void t_email(void)
     strcpy(buf + 65, "@b.com");
     CU_ASSERT_FALSE(body_email_valid(buf));
 
-    /* whole address: 254 bytes allowed, 255 and 260 not */
+    /* whole address: up to the contract's 255 bytes; 256 and 260 not */
     memset(buf, 'a', 64);
     buf[64] = '@';
     memset(buf + 65, 'b', 63);
@@ -758,6 +758,10 @@ static void t_email(void)
     memset(buf + 193, 'd', 58);
     strcpy(buf + 251, ".com");
     CU_ASSERT_EQUAL(strlen(buf), 255);
+    CU_ASSERT_TRUE(body_email_valid(buf));
+    memset(buf + 193, 'd', 59);
+    strcpy(buf + 252, ".com");
+    CU_ASSERT_EQUAL(strlen(buf), 256);
     CU_ASSERT_FALSE(body_email_valid(buf));
     memset(buf + 193, 'd', 63);
     strcpy(buf + 256, ".com");

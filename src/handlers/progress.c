@@ -114,9 +114,14 @@ int progress_complete(struct req *rq, struct resp *rs)
     switch (validate_int(req_path_param(rq, 1), 1, MISSIONS_COUNT, &mission_id)) {
     case 0:
         break;
-    case -2:
-        verrs_add(&v, "path", "mission_id", "less_than_equal",
-                  "Input should be between 1 and 13 (the mission catalogue)");
+    case -2: /* out of 1..13: which bound it crossed */
+        if (req_path_param(rq, 1)[0] == '-' ||
+            strspn(req_path_param(rq, 1), "0") == strlen(req_path_param(rq, 1)))
+            verrs_add(&v, "path", "mission_id", "greater_than_equal",
+                      "Input should be greater than or equal to 1");
+        else
+            verrs_add(&v, "path", "mission_id", "less_than_equal",
+                      "Input should be less than or equal to 13");
         break;
     default:
         verrs_add(&v, "path", "mission_id", "int_parsing",

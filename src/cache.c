@@ -282,6 +282,23 @@ static int retry_invalidations(struct app *app)
     return 0;
 }
 
+/* When any responder of the pool failed to invalidate, nobody may serve from
+ * the cache until the global generation has been bumped: every entry stored
+ * before that becomes unreachable. Returns 0 when the cache can be used. */
+static int repair_if_dirty(struct app *app)
+{
+    char all[1][CACHE_NAME_MAX] = {CACHE_FAM_ALL};
+    unsigned long long dirty = metrics_cache_dirty_get();
+
+    if (dirty == 0)
+        return 0;
+    if (send_invalidations(app, all, 1) != 0)
+        return -1;
+    metrics_cache_dirty_clear(dirty);
+    log_msg(LOG_INFO, "cache: every entry retired after a lost invalidation");
+    return 0;
+}
+
 void cache_invalidate(struct app *app, const char *const *families, long long user_id,
                       unsigned user_flags)
 {
@@ -300,6 +317,7 @@ void cache_invalidate(struct app *app, const char *const *families, long long us
         return;
     for (size_t i = 0; i < n; i++)
         pending_inv_add(fams[i]);
+    metrics_cache_dirty_mark(); /* the other responders must stop trusting the cache too */
     {
         static time_t last;
         log_limited(&last, 5, LOG_WARN, "cache: invalidation deferred (Redis unavailable)");
@@ -564,7 +582,7 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
         return compute(rq, rs); /* not cacheable as asked (e.g. a 422) */
     snprintf(token, sizeof(token), "%016llx%08lx", (unsigned long long)(rand_unit() * 1e18),
              (long)getpid());
-    if (retry_invalidations(rq->app) != 0 ||
+    if (retry_invalidations(rq->app) != 0 || repair_if_dirty(rq->app) != 0 ||
         (r = lookup(rq, spec, name, family, token, force)) == NULL) {
         status = bypass(rq, rs, compute);
         record(spec->kind, "bypass", now_ms() - t0);

@@ -4,6 +4,7 @@
 #include "metrics.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ struct segment {
     uint64_t ratelimit[NPOLICIES][3];
     uint64_t redis_errors[2];
     uint64_t mysql_errors;
+    uint64_t cache_dirty; /* not a metric: a pool-wide flag, see metrics.h */
 };
 
 #define SEGMENT_MAGIC (0x6775696c64000000ULL | (uint64_t)sizeof(struct segment))
@@ -181,6 +183,26 @@ void metrics_mysql_error(void)
 {
     if (seg != NULL)
         add(&seg->mysql_errors, 1);
+}
+
+void metrics_cache_dirty_mark(void)
+{
+    if (seg != NULL)
+        add(&seg->cache_dirty, 1);
+}
+
+unsigned long long metrics_cache_dirty_get(void)
+{
+    return seg != NULL ? (unsigned long long)get(&seg->cache_dirty) : 0;
+}
+
+void metrics_cache_dirty_clear(unsigned long long seen)
+{
+    uint64_t expected = seen;
+
+    if (seg != NULL)
+        __atomic_compare_exchange_n(&seg->cache_dirty, &expected, 0, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
 }
 
 /* ---- rendering ---- */

@@ -29,6 +29,14 @@ void metrics_ratelimit(const char *policy, enum metrics_rl_decision d);
 void metrics_redis_error(const char *role);
 void metrics_mysql_error(void);
 
+/* The pool's "a cache invalidation may have been lost" flag, kept in the
+ * same shared segment so every responder of the pool sees it at once (see
+ * cache.c). mark: raise it; get: 0 when clear, else a value to hand to
+ * clear, which lowers it only if nobody raised it again meanwhile. */
+void metrics_cache_dirty_mark(void);
+unsigned long long metrics_cache_dirty_get(void);
+void metrics_cache_dirty_clear(unsigned long long seen);
+
 /* The Prometheus text exposition (format 0.0.4) in the arena; NULL on
  * exhaustion. *len is its length. */
 char *metrics_render(struct arena *a, size_t *len);

@@ -28,7 +28,9 @@ fi
 r="$dest/root"
 for f in usr/local/bin/guild-fcgi usr/local/bin/guildctl usr/local/share/guild/sql/001_init.sql \
          usr/local/share/guild/nginx/guild.conf usr/local/etc/guild/guild.conf.sample \
-         usr/local/lib/systemd/system/guild-fcgi.service usr/local/share/guild/web/package.json; do
+         usr/local/lib/systemd/system/guild-fcgi.service usr/local/share/guild/web/package.json \
+         usr/local/share/guild/web/openapi.json usr/local/share/guild/web/dashboard/index.html \
+         usr/local/share/guild/web/docs/index.html usr/local/share/guild/web/redoc/index.html; do
     check "installed $f" "[ -s '$r/$f' ]"
 done
 check "binaries are executable" "[ -x '$r/usr/local/bin/guild-fcgi' ] && [ -x '$r/usr/local/bin/guildctl' ]"

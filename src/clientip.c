@@ -40,14 +40,60 @@ static bool in_entry(const unsigned char a[16], int abits, const char *entry)
     buf[len] = '\0';
     if (!parse_addr(buf, net, &bits) || bits != abits)
         return false;
-    prefix = slash ? atoi(slash + 1) : bits;
-    if (prefix < 0 || prefix > bits)
-        return false;
+    prefix = bits;
+    if (slash != NULL) { /* digits only: "/abc" or "/8x" must not read as /0 */
+        char *end;
+        long p = strtol(slash + 1, &end, 10);
+        if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || p > bits)
+            return false;
+        prefix = (int)p;
+    }
     prefix += 128 - bits; /* IPv4 lives in the last 32 bits */
     for (int i = 0; i < 16 && prefix > 0; i++, prefix -= 8) {
         unsigned char mask = prefix >= 8 ? 0xFF : (unsigned char)(0xFF << (8 - prefix));
         if ((a[i] & mask) != (net[i] & mask))
             return false;
+    }
+    return true;
+}
+
+/* True when entry is an address or CIDR block we can match. */
+static bool entry_valid(const char *entry)
+{
+    unsigned char any[16] = {0};
+
+    /* an address that parses matches itself, so in_entry tells validity */
+    char buf[64];
+    const char *slash = strchr(entry, '/');
+    size_t len = slash ? (size_t)(slash - entry) : strlen(entry);
+    int bits;
+
+    if (len == 0 || len >= sizeof(buf))
+        return false;
+    memcpy(buf, entry, len);
+    buf[len] = '\0';
+    if (!parse_addr(buf, any, &bits))
+        return false;
+    return in_entry(any, bits, entry);
+}
+
+bool clientip_list_valid(const char *list, char *bad, size_t bad_sz)
+{
+    char entry[80];
+
+    while (*list) {
+        size_t n;
+        while (*list == ' ' || *list == ',')
+            list++;
+        n = strcspn(list, ", ");
+        if (n > 0) {
+            snprintf(entry, sizeof(entry), "%.*s", (int)n, list);
+            if (n >= sizeof(entry) || !entry_valid(entry)) {
+                snprintf(bad, bad_sz, "%s", entry);
+                return false;
+            }
+        }
+        list += n;
     }
     return true;
 }

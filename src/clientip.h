@@ -12,6 +12,10 @@
  * blocks (IPv4 and IPv6), e.g. "10.0.0.0/8, 127.0.0.2, ::1". */
 bool clientip_in_list(const char *addr, const char *list);
 
+/* True when every entry of list is an address or a CIDR block; else false
+ * with the first bad entry copied into bad. Checked at startup. */
+bool clientip_list_valid(const char *list, char *bad, size_t bad_sz);
+
 /* Writes the client address into out (sz bytes). remote may be NULL
  * ("unknown"); xff may be NULL. */
 void clientip_resolve(const char *remote, const char *xff, const char *trusted, char *out,

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clientip.h"
+
 #ifndef GUILD_DATADIR
 #define GUILD_DATADIR "/usr/local/share/guild"
 #endif
@@ -207,6 +209,13 @@ static int check(const struct config *c, enum config_need need, char *err, size_
     if (need & CONFIG_NEED_JWT_SECRET) {
         if (strlen(c->jwt_secret) < 32) {
             snprintf(err, errsz, "GUILD_JWT_SECRET must be set to at least 32 bytes");
+            return -1;
+        }
+    }
+    {
+        char bad[80];
+        if (!clientip_list_valid(c->trusted_proxies, bad, sizeof(bad))) {
+            snprintf(err, errsz, "GUILD_TRUSTED_PROXIES: '%s' is not an address or CIDR block", bad);
             return -1;
         }
     }

@@ -366,6 +366,39 @@ static void t_redis_prefix_length(void)
     unsetenv("GUILD_REDIS_PREFIX");
 }
 
+static void t_trusted_proxies_and_rates(void)
+{
+    struct config c;
+    char err[256] = "";
+
+    clear_env();
+    CU_ASSERT_EQUAL(load_text(&c, "GUILD_TRUSTED_PROXIES=10.0.0.0/8, 127.0.0.2 ::1\n"
+                                  "GUILD_RATE_LIMIT_API=7/3\nGUILD_RATE_LIMIT_LOGIN=0\n",
+                              CONFIG_NEED_NOTHING, err, sizeof(err)),
+                    0);
+    CU_ASSERT_EQUAL(c.rl_api.limit, 7);
+    CU_ASSERT_EQUAL(c.rl_api.window_s, 3);
+    CU_ASSERT_EQUAL(c.rl_login.limit, 0);
+    CU_ASSERT_EQUAL(c.rl_protected.limit, 10); /* default 10/60 */
+    CU_ASSERT_EQUAL(c.rl_protected.window_s, 60);
+    config_cleanup(&c);
+    /* a typo must not trust every client: refused at startup */
+    CU_ASSERT_EQUAL(load_text(&c, "GUILD_TRUSTED_PROXIES=10.0.0.0/abc\n", CONFIG_NEED_NOTHING,
+                              err, sizeof(err)),
+                    -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "GUILD_TRUSTED_PROXIES"));
+    config_cleanup(&c);
+    CU_ASSERT_EQUAL(load_text(&c, "GUILD_RATE_LIMIT_API=10\n", CONFIG_NEED_NOTHING, err,
+                              sizeof(err)),
+                    -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "GUILD_RATE_LIMIT_API"));
+    config_cleanup(&c);
+    CU_ASSERT_EQUAL(load_text(&c, "GUILD_RATE_LIMIT_API=10/0\n", CONFIG_NEED_NOTHING, err,
+                              sizeof(err)),
+                    -1);
+    config_cleanup(&c);
+}
+
 static void t_cleanup_zeroed(void)
 {
     struct config c;
@@ -391,6 +424,7 @@ int main(void)
         {"missing_file", t_missing_file},
         {"jwt_secret", t_jwt_secret},
         {"redis_prefix_length", t_redis_prefix_length},
+        {"trusted_proxies_and_rates", t_trusted_proxies_and_rates},
         {"cleanup_zeroed", t_cleanup_zeroed},
         {NULL, NULL},
     };

@@ -163,7 +163,15 @@ static const char *jstr(json_object *o, const char *key)
 
 /* Runs "$REDIS_STORE_CLI command '<prefix>rest'"; the first output line as
  * a number, -100 on failure. */
+static long long store_cli_arg(const char *command, const char *rest, const char *arg);
+
 static long long store_cli(const char *command, const char *rest)
+{
+    return store_cli_arg(command, rest, "");
+}
+
+/* The same with a trailing argument (digits only), e.g. PEXPIRE key 1. */
+static long long store_cli_arg(const char *command, const char *rest, const char *arg)
 {
     const char *cli = getenv("REDIS_STORE_CLI"), *prefix = getenv("REDIS_PREFIX");
     char cmd[1024], line[128] = "";
@@ -171,8 +179,8 @@ static long long store_cli(const char *command, const char *rest)
 
     if (cli == NULL)
         return -100;
-    snprintf(cmd, sizeof(cmd), "%s %s '%s%s' 2>/dev/null", cli, command, prefix ? prefix : "guild:",
-             rest);
+    snprintf(cmd, sizeof(cmd), "%s %s '%s%s' %s 2>/dev/null", cli, command,
+             prefix ? prefix : "guild:", rest, arg);
     if ((p = popen(cmd, "r")) == NULL)
         return -100;
     if (fgets(line, sizeof(line), p) == NULL)
@@ -419,6 +427,26 @@ static void t_not_found(void)
         CU_ASSERT_EQUAL(r.status, 404);
         http_resp_free(&r);
     }
+}
+
+/* A session whose key expired is 404 like a missing one, and drops out of
+ * the list once its expiry (the index score) has passed. */
+static void t_expired(void)
+{
+    struct http_resp r;
+    char tok[2048], sid[64], key[192];
+
+    new_user(tok, sizeof(tok));
+    create_session(tok, "{}", sid, sizeof(sid));
+    snprintf(key, sizeof(key), "sess:%s", sid);
+    CU_ASSERT_EQUAL(store_cli_arg("PEXPIRE", key, "1"), 1);
+    usleep(50 * 1000);
+    session_req("GET", sid, tok, &r);
+    CU_ASSERT(expect_404(&r));
+    http_resp_free(&r);
+    session_req("DELETE", sid, tok, &r);
+    CU_ASSERT(expect_404(&r));
+    http_resp_free(&r);
 }
 
 static void t_delete(void)
@@ -683,6 +711,7 @@ int main(void)
         {"GET by owner: server's user_id/created_at, data, ttl", t_stored_object},
         {"GET: another user 403, admin 200", t_access},
         {"404: unknown and malformed ids", t_not_found},
+        {"expired session: 404", t_expired},
         {"DELETE: other 403, owner 204, then 404; admin 204", t_delete},
         {"POST: 8 KiB limit (413), non-object 422", t_bad_bodies},
         {"no or invalid token: 401", t_no_token},

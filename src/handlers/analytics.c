@@ -180,23 +180,14 @@ int analytics_performance(struct req *rq, struct resp *rs)
 {
     struct perf pf = {NULL, 0, 0, 0.0};
     struct user u;
-    long long id;
     json_object *o;
     int status;
 
-    if ((status = users_path_id(rq, rs, 0, "user_id", "User not found", &id)) != 0)
+    if ((status = users_load_path_user(rq, rs, &u)) != 0)
         return status;
-    switch (db_user_find(rq->app->db, id, &u)) {
-    case DB_OK:
-        break;
-    case DB_NOTFOUND:
-        return resp_error(rs, 404, "User not found");
-    default:
-        return unavailable(rs, NULL);
-    }
     /* at most 13 rows: one per mission of the catalogue */
     pf.missions = json_object_new_array();
-    if (db_progress_list(rq->app->db, id, add_perf, &pf) != DB_OK)
+    if (db_progress_list(rq->app->db, u.id, add_perf, &pf) != DB_OK)
         return unavailable(rs, pf.missions);
     o = json_object_new_object();
     json_object_object_add(o, "user_id", json_object_new_int64(u.id));

@@ -44,6 +44,11 @@ int users_create_from_body(struct req *rq, struct resp *rs, enum users_dup_style
 int users_path_id(struct req *rq, struct resp *rs, size_t i, const char *name,
                   const char *not_found, long long *id);
 
+/* Parses path id 0 and loads that user: 0, or the status it set (422, 404
+ * "User not found", 503). */
+struct user;
+int users_load_path_user(struct req *rq, struct resp *rs, struct user *u);
+
 /* progress.c: /api/users/{id}/missions */
 int progress_start(struct req *rq, struct resp *rs);
 int progress_list(struct req *rq, struct resp *rs);

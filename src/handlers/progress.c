@@ -79,21 +79,12 @@ int progress_list(struct req *rq, struct resp *rs)
 {
     json_object *list;
     struct user u;
-    long long user_id;
     int status;
 
-    if ((status = users_path_id(rq, rs, 0, "user_id", "User not found", &user_id)) != 0)
+    if ((status = users_load_path_user(rq, rs, &u)) != 0)
         return status;
-    switch (db_user_find(rq->app->db, user_id, &u)) {
-    case DB_OK:
-        break;
-    case DB_NOTFOUND:
-        return resp_error(rs, 404, "User not found");
-    default:
-        return resp_error(rs, 503, "Service temporarily unavailable");
-    }
     list = json_object_new_array();
-    if (db_progress_list(rq->app->db, user_id, add_progress, list) != DB_OK)
+    if (db_progress_list(rq->app->db, u.id, add_progress, list) != DB_OK)
         status = resp_error(rs, 503, "Service temporarily unavailable");
     else
         status = resp_json(rs, 200, list);

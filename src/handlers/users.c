@@ -159,22 +159,30 @@ int users_path_id(struct req *rq, struct resp *rs, size_t i, const char *name,
     }
 }
 
-int users_get(struct req *rq, struct resp *rs)
+int users_load_path_user(struct req *rq, struct resp *rs, struct user *u)
 {
-    struct user u;
     long long id;
     int status;
 
     if ((status = users_path_id(rq, rs, 0, "user_id", "User not found", &id)) != 0)
         return status;
-    switch (db_user_find(rq->app->db, id, &u)) {
+    switch (db_user_find(rq->app->db, id, u)) {
     case DB_OK:
-        break;
+        return 0;
     case DB_NOTFOUND:
         return resp_error(rs, 404, "User not found");
     default:
         return db_unavailable(rs);
     }
+}
+
+int users_get(struct req *rq, struct resp *rs)
+{
+    struct user u;
+    int status;
+
+    if ((status = users_load_path_user(rq, rs, &u)) != 0)
+        return status;
     json_object *o = views_user(&u);
     status = resp_json(rs, 200, o);
     json_object_put(o);

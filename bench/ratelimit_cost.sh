@@ -29,7 +29,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 
 : > /tmp/rl_on; : > /tmp/rl_off
 for ((r = 1; r <= ROUNDS; r++)); do
-    set_limit 1000000000/60; rps >> /tmp/rl_on
+    set_limit 1000000/60; rps >> /tmp/rl_on
     set_limit 0; rps >> /tmp/rl_off
     echo "round $r/$ROUNDS: on $(tail -1 /tmp/rl_on) req/s, off $(tail -1 /tmp/rl_off) req/s"
 done

@@ -65,43 +65,50 @@ void http_cleanup(void)
     curl_global_cleanup();
 }
 
-int http_request(const char *method, const char *path, const char *const *headers,
-                 const char *body, size_t body_len, struct http_resp *out)
+/* Sends one request on c: from the local address iface when not NULL;
+ * nosignal for handles used in threads. Fills out like http_request. */
+static int perform(CURL *c, const char *iface, int nosignal, const char *method,
+                   const char *path, const char *const *headers, const char *body,
+                   size_t body_len, struct http_resp *out)
 {
     struct buf b = {NULL, 0}, h = {NULL, 0};
     struct curl_slist *hl = NULL;
     char url[4096], ct[128];
     CURLcode rc;
 
-    memset(out, 0, sizeof(*out));
     snprintf(url, sizeof(url), "%s%s", base_url, path);
-    curl_easy_reset(curl);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    if (iface != NULL)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+    if (nosignal)
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* safe in threads */
     if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     hl = curl_slist_append(hl, "Expect:");
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
         hl = curl_slist_append(hl, headers[i]);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     if (body != NULL) {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
     }
-    rc = curl_easy_perform(curl);
+    rc = curl_easy_perform(c);
     curl_slist_free_all(hl);
     if (rc != CURLE_OK) {
-        fprintf(stderr, "http %s %s: %s\n", method, path, curl_easy_strerror(rc));
+        fprintf(stderr, "http %s %s%s%s: %s\n", method, path, iface ? " from " : "",
+                iface ? iface : "", curl_easy_strerror(rc));
         free(b.p);
         free(h.p);
         return -1;
     }
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     out->body = b.p ? b.p : calloc(1, 1);
     out->body_len = b.len;
     out->headers = h.p ? h.p : calloc(1, 1);
@@ -109,6 +116,13 @@ int http_request(const char *method, const char *path, const char *const *header
     if (http_header(out, "Content-Type", ct, sizeof(ct)) && strstr(ct, "json") && b.len > 0)
         out->json = json_tokener_parse(out->body);
     return 0;
+}
+
+int http_request(const char *method, const char *path, const char *const *headers,
+                 const char *body, size_t body_len, struct http_resp *out)
+{
+    memset(out, 0, sizeof(*out));
+    return perform(curl, NULL, 0, method, path, headers, body, body_len, out);
 }
 
 int http_get(const char *path, struct http_resp *out)
@@ -206,33 +220,7 @@ int http_stack(const char *args)
 int http_send(const char *method, const char *path, const char *token,
               const char *content_type, const char *body, struct http_resp *out)
 {
-    char auth[2048], ct[256], retry[32];
-    const char *headers[3] = {NULL, NULL, NULL};
-    size_t nh = 0;
-    int rc = -1;
-
-    if (token != NULL) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-        headers[nh++] = auth;
-    }
-    if (content_type != NULL) {
-        snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
-        headers[nh++] = ct;
-    }
-    for (int attempt = 0; attempt < 4; attempt++) {
-        long wait_s;
-
-        rc = http_request(method, path, headers, body, body ? strlen(body) : 0, out);
-        if (rc != 0 || out->status != 429 || attempt == 3)
-            break;
-        wait_s = http_header(out, "Retry-After", retry, sizeof(retry)) ? atol(retry) : 1;
-        if (wait_s < 1 || wait_s > 65)
-            break;
-        fprintf(stderr, "http %s %s: 429, retrying in %ld s\n", method, path, wait_s);
-        http_resp_free(out);
-        sleep((unsigned)wait_s);
-    }
-    return rc;
+    return http_send_headers(method, path, token, content_type, body, NULL, out);
 }
 
 double http_jnum(const struct http_resp *r, const char *key)
@@ -304,47 +292,8 @@ int http_request_on(void *curl_handle, const char *method, const char *path,
                     const char *const *headers, const char *body, size_t body_len,
                     struct http_resp *out)
 {
-    CURL *c = curl_handle;
-    struct buf b = {NULL, 0}, h = {NULL, 0};
-    struct curl_slist *hl = NULL;
-    char url[4096], ct[128];
-    CURLcode rc;
-
     memset(out, 0, sizeof(*out));
-    snprintf(url, sizeof(url), "%s%s", base_url, path);
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* safe in threads */
-    hl = curl_slist_append(hl, "Expect:");
-    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
-        hl = curl_slist_append(hl, headers[i]);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
-    }
-    rc = curl_easy_perform(c);
-    curl_slist_free_all(hl);
-    if (rc != CURLE_OK) {
-        fprintf(stderr, "http %s %s: %s\n", method, path, curl_easy_strerror(rc));
-        free(b.p);
-        free(h.p);
-        return -1;
-    }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    out->body = b.p ? b.p : calloc(1, 1);
-    out->body_len = b.len;
-    out->headers = h.p ? h.p : calloc(1, 1);
-    out->headers_len = h.len;
-    if (http_header(out, "Content-Type", ct, sizeof(ct)) && strstr(ct, "json") && b.len > 0)
-        out->json = json_tokener_parse(out->body);
-    return 0;
+    return perform(curl_handle, NULL, 1, method, path, headers, body, body_len, out);
 }
 
 /* ---- added for the rate-limit and session suites ---- */
@@ -355,48 +304,8 @@ int http_request_from(const char *iface, const char *method, const char *path,
                       const char *const *headers, const char *body, size_t body_len,
                       struct http_resp *out)
 {
-    struct buf b = {NULL, 0}, h = {NULL, 0};
-    struct curl_slist *hl = NULL;
-    char url[4096], ct[128];
-    CURLcode rc;
-
     memset(out, 0, sizeof(*out));
     if (curl_from == NULL && (curl_from = curl_easy_init()) == NULL)
         return -1;
-    snprintf(url, sizeof(url), "%s%s", base_url, path);
-    curl_easy_reset(curl_from);
-    curl_easy_setopt(curl_from, CURLOPT_URL, url);
-    curl_easy_setopt(curl_from, CURLOPT_INTERFACE, iface);
-    curl_easy_setopt(curl_from, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl_from, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(curl_from, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(curl_from, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl_from, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(curl_from, CURLOPT_TIMEOUT_MS, 20000L);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(curl_from, CURLOPT_NOBODY, 1L);
-    hl = curl_slist_append(hl, "Expect:");
-    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
-        hl = curl_slist_append(hl, headers[i]);
-    curl_easy_setopt(curl_from, CURLOPT_HTTPHEADER, hl);
-    if (body != NULL) {
-        curl_easy_setopt(curl_from, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl_from, CURLOPT_POSTFIELDSIZE, (long)body_len);
-    }
-    rc = curl_easy_perform(curl_from);
-    curl_slist_free_all(hl);
-    if (rc != CURLE_OK) {
-        fprintf(stderr, "http %s %s from %s: %s\n", method, path, iface, curl_easy_strerror(rc));
-        free(b.p);
-        free(h.p);
-        return -1;
-    }
-    curl_easy_getinfo(curl_from, CURLINFO_RESPONSE_CODE, &out->status);
-    out->body = b.p ? b.p : calloc(1, 1);
-    out->body_len = b.len;
-    out->headers = h.p ? h.p : calloc(1, 1);
-    out->headers_len = h.len;
-    if (http_header(out, "Content-Type", ct, sizeof(ct)) && strstr(ct, "json") && b.len > 0)
-        out->json = json_tokener_parse(out->body);
-    return 0;
+    return perform(curl_from, iface, 0, method, path, headers, body, body_len, out);
 }

@@ -11,214 +11,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "testutil.h"
-
-#define JSON_CT "application/json"
-#define FORM_CT "application/x-www-form-urlencoded"
-#define PASSWORD "correct-horse-9"
-#define CU_ASSERT_STREQ(a, b) CU_ASSERT(streq((a), (b)))
+#include "fixtures.h"
 
 static char admin_token[2048];
-static unsigned name_seq;
 
 /* ---- small helpers ---------------------------------------------------- */
-
-/* A username unique across binaries and runs: prefix, pid, counter. */
-static void uniq(char *buf, size_t sz, const char *prefix)
-{
-    snprintf(buf, sz, "%s%d_%u", prefix, (int)getpid(), name_seq++);
-}
-
-/* Prints what arrived when it is not what a check expected. */
-static void show(const struct http_resp *r, const char *what)
-{
-    fprintf(stderr, "\n    [%s] got %ld: %.300s\n", what, r->status, r->body ? r->body : "");
-}
-
-/* strcmp that treats a missing string (NULL) as a mismatch. */
-static int streq(const char *a, const char *b)
-{
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static int is_json_ct(const struct http_resp *r)
-{
-    char ct[128];
-
-    return http_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
-           strcmp(ct, "application/json; charset=utf-8") == 0;
-}
-
-/* status matches and the body is JSON with the contract's Content-Type. */
-static int expect(const struct http_resp *r, long status)
-{
-    if (r->status == status && is_json_ct(r) && r->json != NULL)
-        return 1;
-    show(r, "expect status/json");
-    return 0;
-}
-
-static int expect_detail(const struct http_resp *r, long status, const char *detail)
-{
-    if (expect(r, status) && http_is_detail(r, detail))
-        return 1;
-    show(r, detail);
-    return 0;
-}
-
-/* 401 "Could not validate credentials" with WWW-Authenticate: Bearer. */
-static int expect_401(const struct http_resp *r)
-{
-    char www[128];
-
-    if (expect_detail(r, 401, "Could not validate credentials") &&
-        http_header(r, "WWW-Authenticate", www, sizeof(www)) && strncmp(www, "Bearer", 6) == 0)
-        return 1;
-    show(r, "401 + WWW-Authenticate: Bearer");
-    return 0;
-}
-
-static int str_eq(json_object *v, const char *s)
-{
-    return v != NULL && json_object_is_type(v, json_type_string) &&
-           strcmp(json_object_get_string(v), s) == 0;
-}
-
-/* 422 in FastAPI's shape, one entry of which has loc [loc0, loc1] (loc1 NULL:
- * loc is exactly [loc0]) and, when type is not NULL, that type. */
-static int expect_422(const struct http_resp *r, const char *loc0, const char *loc1,
-                      const char *type)
-{
-    json_object *list, *e, *loc, *msg, *ty;
-    size_t n, i;
-
-    if (!expect(r, 422) || !json_object_object_get_ex(r->json, "detail", &list) ||
-        !json_object_is_type(list, json_type_array) || (n = json_object_array_length(list)) == 0)
-        goto bad;
-    for (i = 0; i < n; i++) {
-        e = json_object_array_get_idx(list, i);
-        if (!json_object_object_get_ex(e, "loc", &loc) || !json_object_is_type(loc, json_type_array) ||
-            !json_object_object_get_ex(e, "msg", &msg) || !json_object_is_type(msg, json_type_string) ||
-            !json_object_object_get_ex(e, "type", &ty) || !json_object_is_type(ty, json_type_string))
-            goto bad; /* every entry carries loc, msg and type */
-    }
-    for (i = 0; i < n; i++) {
-        e = json_object_array_get_idx(list, i);
-        json_object_object_get_ex(e, "loc", &loc);
-        json_object_object_get_ex(e, "type", &ty);
-        if (!str_eq(json_object_array_get_idx(loc, 0), loc0))
-            continue;
-        if (loc1 != NULL ? !str_eq(json_object_array_get_idx(loc, 1), loc1)
-                         : json_object_array_length(loc) != 1)
-            continue;
-        if (type == NULL || str_eq(ty, type))
-            return 1;
-    }
-bad:
-    fprintf(stderr, "\n    expected 422 at [%s, %s] type %s", loc0, loc1 ? loc1 : "-",
-            type ? type : "*");
-    show(r, "422");
-    return 0;
-}
-
-/* True for "YYYY-MM-DDTHH:MM:SS[.fff]Z". */
-static int is_iso_utc(const char *s)
-{
-    static const char pat[] = "dddd-dd-ddTdd:dd:dd";
-    size_t i;
-
-    if (s == NULL || strlen(s) < sizeof(pat))
-        return 0;
-    for (i = 0; i < sizeof(pat) - 1; i++)
-        if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
-            return 0;
-    if (s[i] == '.')
-        for (i++; s[i] >= '0' && s[i] <= '9'; i++)
-            ;
-    return s[i] == 'Z' && s[i + 1] == '\0';
-}
-
-/* A UserResponse with exactly the contract's ten fields and types. */
-static int is_user_response(json_object *o)
-{
-    static const char *const keys[] = {"id", "username", "email", "full_name", "is_active",
-                                       "is_admin", "guild_rank", "experience_points",
-                                       "missions_completed", "created_at"};
-    static const json_type types[] = {json_type_int, json_type_string, json_type_string,
-                                      json_type_null, json_type_boolean, json_type_boolean,
-                                      json_type_string, json_type_int, json_type_int,
-                                      json_type_string};
-    json_object *v;
-
-    if (o == NULL || !json_object_is_type(o, json_type_object) || json_object_object_length(o) != 10)
-        return 0;
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        if (!json_object_object_get_ex(o, keys[i], &v))
-            return 0;
-        if (types[i] == json_type_null) { /* full_name: string or null */
-            if (v != NULL && !json_object_is_type(v, json_type_string))
-                return 0;
-        } else if (!json_object_is_type(v, types[i])) {
-            return 0;
-        }
-    }
-    json_object_object_get_ex(o, "created_at", &v);
-    return is_iso_utc(json_object_get_string(v));
-}
 
 /* POST /api/auth/register with a JSON body; the caller frees r. */
 static void post_register(const char *json, struct http_resp *r)
 {
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/register", NULL, JSON_CT, json, r) == 0);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/register", NULL, FX_JSON_CT, json, r) == 0);
 }
 
 /* Registers name (email name@example.com, password pw); returns the id or -1. */
 static long register_user(const char *name, const char *pw)
 {
-    struct http_resp r;
-    char body[512];
-    long id = -1;
+    long id;
 
-    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             name, name, pw);
-    post_register(body, &r);
-    if (expect(&r, 201))
-        id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
+    CU_ASSERT_FATAL(fx_register("/api/auth/register", name, pw, &id) != -1);
     return id;
-}
-
-/* POST /api/auth/token with a form body; copies the token into tok on 200.
- * Returns the status (or -1). */
-static long login(const char *name, const char *pw, char *tok, size_t sz)
-{
-    struct http_resp r;
-    char body[512];
-    long status;
-
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, pw);
-    if (http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) != 0)
-        return -1;
-    status = r.status;
-    if (status == 200 && http_jstr(&r, "access_token") != NULL)
-        snprintf(tok, sz, "%s", http_jstr(&r, "access_token"));
-    else if (tok != NULL && sz > 0)
-        tok[0] = '\0';
-    http_resp_free(&r);
-    return status;
 }
 
 /* A fresh active user with a token; returns the id (fatal on failure). */
 static long new_user(char *name, size_t nsz, char *tok, size_t tsz)
 {
-    long id;
-
-    uniq(name, nsz, "au");
-    id = register_user(name, PASSWORD);
-    CU_ASSERT_FATAL(id > 0);
-    CU_ASSERT_FATAL(login(name, PASSWORD, tok, tsz) == 200);
-    return id;
+    return fx_new_user("/api/auth/register", "au", name, nsz, tok, tsz);
 }
 
 /* GET /api/users/me with token (NULL: none); the caller frees r. */
@@ -239,92 +56,6 @@ static void get_me_raw(const char *authorization, struct http_resp *r)
 
 /* ---- JWT helpers ------------------------------------------------------ */
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Unpadded base64url of len bytes into out (NUL-terminated). */
-static void b64url_encode(const unsigned char *in, size_t len, char *out)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i + 2 < len; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-        out[o++] = b64url[v >> 6 & 63];
-        out[o++] = b64url[v & 63];
-    }
-    if (len - i == 1) {
-        unsigned v = (unsigned)in[i] << 16;
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-    } else if (len - i == 2) {
-        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
-        out[o++] = b64url[v >> 18 & 63];
-        out[o++] = b64url[v >> 12 & 63];
-        out[o++] = b64url[v >> 6 & 63];
-    }
-    out[o] = '\0';
-}
-
-/* Decodes len chars of unpadded base64url into out (NUL-terminated);
- * returns the byte count or -1. */
-static long b64url_decode(const char *in, size_t len, char *out, size_t sz)
-{
-    unsigned acc = 0;
-    int bits = 0;
-    size_t o = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        const char *p = strchr(b64url, in[i]);
-        if (p == NULL || in[i] == '\0')
-            return -1;
-        acc = acc << 6 | (unsigned)(p - b64url);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o + 1 >= sz)
-                return -1;
-            out[o++] = (char)(acc >> bits & 0xff);
-        }
-    }
-    out[o] = '\0';
-    return (long)o;
-}
-
-/* The decoded JSON of part 0 (header) or 1 (payload) of token; put it. */
-static json_object *jwt_part(const char *token, int part)
-{
-    const char *s = token, *dot;
-    char buf[2048];
-
-    for (int i = 0; i < part; i++)
-        if ((s = strchr(s, '.')) == NULL)
-            return NULL;
-        else
-            s++;
-    if ((dot = strchr(s, '.')) == NULL || b64url_decode(s, (size_t)(dot - s), buf, sizeof(buf)) < 0)
-        return NULL;
-    return json_tokener_parse(buf);
-}
-
-static long long jnum(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-        return -1;
-    return json_object_get_int64(v);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 /* Signs {sub, uid, iat, exp (omitted when 0), jti} with alg and key into out.
  * Returns 0, or -1 when libjwt refused. */
 static int forge(jwt_alg_t alg, const char *key, const char *sub, long uid, long iat, long exp,
@@ -334,7 +65,7 @@ static int forge(jwt_alg_t alg, const char *key, const char *sub, long uid, long
     char *s = NULL, jti[64];
     int rc = -1;
 
-    snprintf(jti, sizeof(jti), "forged-%d-%u", (int)getpid(), name_seq++);
+    snprintf(jti, sizeof(jti), "forged-%d-%u", (int)getpid(), fx_seq());
     if (jwt_new(&jwt) != 0)
         return -1;
     if (jwt_add_grant(jwt, "sub", sub) || jwt_add_grant_int(jwt, "uid", uid) ||
@@ -362,7 +93,7 @@ static void splice_payload(const char *token, const char *json, char *out, size_
     size_t hl, el, sl;
 
     CU_ASSERT_FATAL(d2 != NULL && strlen(json) < 700);
-    b64url_encode((const unsigned char *)json, strlen(json), enc);
+    fx_b64url_encode((const unsigned char *)json, strlen(json), enc);
     hl = (size_t)(d1 - token) + 1; /* header and its dot */
     el = strlen(enc);
     sl = strlen(d2); /* the dot and the signature */
@@ -379,14 +110,14 @@ static void t_register(void)
     struct http_resp r;
     char name[64], body[512];
 
-    uniq(name, sizeof(name), "au");
+    fx_uniq(name, sizeof(name), "au");
     snprintf(body, sizeof(body),
              "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\","
              "\"full_name\":\"Zo\xc3\xab Example\"}",
-             name, name, PASSWORD);
+             name, name, FX_PASSWORD);
     post_register(body, &r);
-    CU_ASSERT(expect(&r, 201));
-    CU_ASSERT(is_user_response(r.json));
+    CU_ASSERT(fx_expect(&r, 201));
+    CU_ASSERT(fx_is_user_response(r.json));
     CU_ASSERT(http_jint(&r, "id") > 0);
     CU_ASSERT_STREQ(http_jstr(&r, "username"), name);
     CU_ASSERT(http_jstr(&r, "email") && strncmp(http_jstr(&r, "email"), name, strlen(name)) == 0);
@@ -401,26 +132,26 @@ static void t_register(void)
     http_resp_free(&r);
 
     /* without full_name: null; unknown fields (even is_admin) are ignored */
-    uniq(name, sizeof(name), "au");
+    fx_uniq(name, sizeof(name), "au");
     snprintf(body, sizeof(body),
              "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\","
              "\"is_admin\":true,\"guild_rank\":\"Master\",\"experience_points\":999,\"x\":[1]}",
-             name, name, PASSWORD);
+             name, name, FX_PASSWORD);
     post_register(body, &r);
-    CU_ASSERT(expect(&r, 201));
-    CU_ASSERT(is_user_response(r.json));
+    CU_ASSERT(fx_expect(&r, 201));
+    CU_ASSERT(fx_is_user_response(r.json));
     CU_ASSERT(http_jnull(&r, "full_name"));
     CU_ASSERT_EQUAL(http_jbool(&r, "is_admin"), 0);
     CU_ASSERT_STREQ(http_jstr(&r, "guild_rank"), "Apprentice");
     CU_ASSERT_EQUAL(http_jint(&r, "experience_points"), 0);
     http_resp_free(&r);
 
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/register/", NULL, JSON_CT, "{}", &r) == 0);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/register/", NULL, FX_JSON_CT, "{}", &r) == 0);
     CU_ASSERT_NOT_EQUAL(r.status, 404); /* trailing slash: the same route */
     http_resp_free(&r);
 
     CU_ASSERT_FATAL(http_send("GET", "/api/auth/register", NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect_detail(&r, 405, "Method Not Allowed"));
+    CU_ASSERT(fx_expect_detail(&r, 405, "Method Not Allowed"));
     http_resp_free(&r);
 }
 
@@ -429,26 +160,26 @@ static void t_register_duplicate(void)
     struct http_resp r;
     char name[64], other[64], body[512];
 
-    uniq(name, sizeof(name), "au");
-    CU_ASSERT_FATAL(register_user(name, PASSWORD) > 0);
-    uniq(other, sizeof(other), "au");
+    fx_uniq(name, sizeof(name), "au");
+    CU_ASSERT_FATAL(register_user(name, FX_PASSWORD) > 0);
+    fx_uniq(other, sizeof(other), "au");
 
     /* same username, new email */
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             name, other, PASSWORD);
+             name, other, FX_PASSWORD);
     post_register(body, &r);
-    CU_ASSERT(expect_detail(&r, 400, "Username or email already registered"));
+    CU_ASSERT(fx_expect_detail(&r, 400, "Username or email already registered"));
     http_resp_free(&r);
 
     /* new username, same email */
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             other, name, PASSWORD);
+             other, name, FX_PASSWORD);
     post_register(body, &r);
-    CU_ASSERT(expect_detail(&r, 400, "Username or email already registered"));
+    CU_ASSERT(fx_expect_detail(&r, 400, "Username or email already registered"));
     http_resp_free(&r);
 
     /* neither was created by the failed attempts */
-    CU_ASSERT_EQUAL(login(other, PASSWORD, NULL, 0), 401);
+    CU_ASSERT_EQUAL(fx_login(other, FX_PASSWORD, NULL, 0), 401);
 }
 
 /* Registers a user with a username of exactly len characters (unique);
@@ -461,15 +192,15 @@ static long register_len(size_t len)
     long status = -1;
 
     for (int attempt = 0; attempt < 20; attempt++) {
-        uniq(email, sizeof(email), "len");
+        unsigned seq = fx_uniq(email, sizeof(email), "len") + 1; /* the counter's next value */
         memset(name, 'x', sizeof(name));
         /* unique head (pid, counter and attempt in base 36), padded to len */
-        unsigned long v = (unsigned long)getpid() * 7919u + name_seq * 131u + (unsigned)attempt;
+        unsigned long v = (unsigned long)getpid() * 7919u + seq * 131u + (unsigned)attempt;
         for (size_t i = 0; i < len && i < 6; i++, v /= 36)
             name[i] = alnum[v % 36];
         name[len] = '\0';
         snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-                 name, email, PASSWORD);
+                 name, email, FX_PASSWORD);
         post_register(body, &r);
         status = r.status;
         if (!http_is_detail(&r, "Username or email already registered")) {
@@ -494,17 +225,17 @@ static void t_register_lengths(void)
     /* password: 8 and 128 accepted, 7 and 129 refused */
     static const size_t lens[] = {8, 128, 7, 129};
     for (size_t i = 0; i < 4; i++) {
-        uniq(name, sizeof(name), "au");
+        fx_uniq(name, sizeof(name), "au");
         memset(pw, 'p', lens[i]);
         pw[lens[i]] = '\0';
         snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
                  name, name, pw);
         post_register(body, &r);
         if (i < 2) {
-            CU_ASSERT(expect(&r, 201));
-            CU_ASSERT_EQUAL(login(name, pw, NULL, 0), 200);
+            CU_ASSERT(fx_expect(&r, 201));
+            CU_ASSERT_EQUAL(fx_login(name, pw, NULL, 0), 200);
         } else {
-            CU_ASSERT(expect_422(&r, "body", "password", NULL));
+            CU_ASSERT(fx_expect_422(&r, "body", "password", NULL));
         }
         http_resp_free(&r);
     }
@@ -536,37 +267,37 @@ static void subst(const char *tmpl, const char *name, char *out, size_t sz)
 static void t_register_validation(void)
 {
     static const struct bad_body cases[] = {
-        {JSON_CT, "{\"email\":\"NAME@example.com\",\"password\":\"" PASSWORD "\"}", "body", "username",
+        {FX_JSON_CT, "{\"email\":\"NAME@example.com\",\"password\":\"" FX_PASSWORD "\"}", "body", "username",
          "missing"},
-        {JSON_CT, "{\"username\":\"NAME\",\"password\":\"" PASSWORD "\"}", "body", "email", "missing"},
-        {JSON_CT, "{\"username\":\"NAME\",\"email\":\"NAME@example.com\"}", "body", "password", "missing"},
-        {JSON_CT, "{\"username\":5,\"email\":\"NAME@example.com\",\"password\":\"" PASSWORD "\"}", "body",
+        {FX_JSON_CT, "{\"username\":\"NAME\",\"password\":\"" FX_PASSWORD "\"}", "body", "email", "missing"},
+        {FX_JSON_CT, "{\"username\":\"NAME\",\"email\":\"NAME@example.com\"}", "body", "password", "missing"},
+        {FX_JSON_CT, "{\"username\":5,\"email\":\"NAME@example.com\",\"password\":\"" FX_PASSWORD "\"}", "body",
          "username", NULL},
-        {JSON_CT, "{\"username\":\"ab\\u0001cNAME\",\"email\":\"NAME@example.com\",\"password\":\"" PASSWORD
+        {FX_JSON_CT, "{\"username\":\"ab\\u0001cNAME\",\"email\":\"NAME@example.com\",\"password\":\"" FX_PASSWORD
                   "\"}",
          "body", "username", NULL},
-        {JSON_CT, "{\"username\":\"NAME\",\"email\":\"no-at-sign.example.com\",\"password\":\"" PASSWORD
+        {FX_JSON_CT, "{\"username\":\"NAME\",\"email\":\"no-at-sign.example.com\",\"password\":\"" FX_PASSWORD
                   "\"}",
          "body", "email", NULL},
-        {JSON_CT, "{\"username\":\"NAME\",\"email\":\"a bNAME@example.com\",\"password\":\"" PASSWORD "\"}",
+        {FX_JSON_CT, "{\"username\":\"NAME\",\"email\":\"a bNAME@example.com\",\"password\":\"" FX_PASSWORD "\"}",
          "body", "email", NULL},
-        {JSON_CT, "{\"username\":\"NAME\",\"email\":\"NAME@example.com\",\"password\":12345678}", "body",
+        {FX_JSON_CT, "{\"username\":\"NAME\",\"email\":\"NAME@example.com\",\"password\":12345678}", "body",
          "password", NULL},
-        {JSON_CT, "{\"username\":\"NAME\",\"email\":null,\"password\":\"" PASSWORD "\"}", "body", "email",
+        {FX_JSON_CT, "{\"username\":\"NAME\",\"email\":null,\"password\":\"" FX_PASSWORD "\"}", "body", "email",
          NULL},
-        {JSON_CT, "{\"username\":\"NAME\",", "body", NULL, "json_invalid"},
-        {JSON_CT, "{\"username\":\"NAME\"}}", "body", NULL, "json_invalid"},
-        {JSON_CT, "", "body", NULL, NULL},
+        {FX_JSON_CT, "{\"username\":\"NAME\",", "body", NULL, "json_invalid"},
+        {FX_JSON_CT, "{\"username\":\"NAME\"}}", "body", NULL, "json_invalid"},
+        {FX_JSON_CT, "", "body", NULL, NULL},
     };
     struct http_resp r;
     char name[64], body[1024];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        uniq(name, sizeof(name), "au");
+        fx_uniq(name, sizeof(name), "au");
         subst(cases[i].json, name, body, sizeof(body));
         CU_ASSERT_FATAL(http_send("POST", "/api/auth/register", NULL, cases[i].content_type, body,
                                   &r) == 0);
-        if (!expect_422(&r, cases[i].loc0, cases[i].loc1, cases[i].type))
+        if (!fx_expect_422(&r, cases[i].loc0, cases[i].loc1, cases[i].type))
             fprintf(stderr, "    case %zu: %s\n", i, body);
         CU_ASSERT_EQUAL(r.status, 422);
         http_resp_free(&r);
@@ -580,50 +311,50 @@ static void t_register_bad_bodies(void)
     char name[64], body[512];
     json_object *list;
 
-    uniq(name, sizeof(name), "au");
+    fx_uniq(name, sizeof(name), "au");
     snprintf(body, sizeof(body), "[{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}]",
-             name, name, PASSWORD);
+             name, name, FX_PASSWORD);
     post_register(body, &r); /* an array, not an object */
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     CU_ASSERT(json_object_object_get_ex(r.json, "detail", &list) &&
               json_object_is_type(list, json_type_array));
     http_resp_free(&r);
 
     post_register("null", &r);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
 
     /* the right JSON with a non-JSON content type */
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             name, name, PASSWORD);
+             name, name, FX_PASSWORD);
     CU_ASSERT_FATAL(http_send("POST", "/api/auth/register", NULL, "text/plain", body, &r) == 0);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
     CU_ASSERT_FATAL(http_send("POST", "/api/auth/register", NULL, NULL, body, &r) == 0);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
 
     /* invalid UTF-8 inside a string (a lone continuation byte, an overlong '/') */
     snprintf(body, sizeof(body), "{\"username\":\"%s\x80\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             name, name, PASSWORD);
+             name, name, FX_PASSWORD);
     post_register(body, &r);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"pw\xc0\xaf-long-enough\"}",
              name, name);
     post_register(body, &r);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
 
     /* a lone surrogate escape has no UTF-8 form: refused, not rewritten to U+FFFD */
     snprintf(body, sizeof(body), "{\"username\":\"%s\\ud800\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             name, name, PASSWORD);
+             name, name, FX_PASSWORD);
     post_register(body, &r);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
 
     /* none of these created the user */
-    CU_ASSERT_EQUAL(login(name, PASSWORD, NULL, 0), 401);
+    CU_ASSERT_EQUAL(fx_login(name, FX_PASSWORD, NULL, 0), 401);
 }
 
 /* ---- token / login ---------------------------------------------------- */
@@ -635,19 +366,19 @@ static void check_token_answer(const struct http_resp *r, const char *name, long
     json_object *hdr = NULL, *claims = NULL;
     long long now = (long long)time(NULL);
 
-    CU_ASSERT_FATAL(expect(r, 200));
+    CU_ASSERT_FATAL(fx_expect(r, 200));
     CU_ASSERT_FATAL(http_jstr(r, "access_token") != NULL);
     CU_ASSERT_STREQ(http_jstr(r, "token_type"), "bearer");
     snprintf(tok, sz, "%s", http_jstr(r, "access_token"));
-    hdr = jwt_part(tok, 0);
-    claims = jwt_part(tok, 1);
+    hdr = fx_jwt_part(tok, 0);
+    claims = fx_jwt_part(tok, 1);
     CU_ASSERT_FATAL(hdr != NULL && claims != NULL);
-    CU_ASSERT(jstr(hdr, "alg") && strcmp(jstr(hdr, "alg"), "HS256") == 0);
-    CU_ASSERT(jstr(claims, "sub") && strcmp(jstr(claims, "sub"), name) == 0);
-    CU_ASSERT_EQUAL(jnum(claims, "uid"), id);
-    CU_ASSERT(jnum(claims, "iat") >= now - 120 && jnum(claims, "iat") <= now + 120);
-    CU_ASSERT(jnum(claims, "exp") > now && jnum(claims, "exp") > jnum(claims, "iat"));
-    CU_ASSERT(jstr(claims, "jti") && strlen(jstr(claims, "jti")) >= 8);
+    CU_ASSERT(fx_jstr(hdr, "alg") && strcmp(fx_jstr(hdr, "alg"), "HS256") == 0);
+    CU_ASSERT(fx_jstr(claims, "sub") && strcmp(fx_jstr(claims, "sub"), name) == 0);
+    CU_ASSERT_EQUAL(fx_jint(claims, "uid"), id);
+    CU_ASSERT(fx_jint(claims, "iat") >= now - 120 && fx_jint(claims, "iat") <= now + 120);
+    CU_ASSERT(fx_jint(claims, "exp") > now && fx_jint(claims, "exp") > fx_jint(claims, "iat"));
+    CU_ASSERT(fx_jstr(claims, "jti") && strlen(fx_jstr(claims, "jti")) >= 8);
     json_object_put(hdr);
     json_object_put(claims);
 }
@@ -659,33 +390,33 @@ static void t_token_form_and_json(void)
     json_object *c1, *c2;
     long id;
 
-    uniq(name, sizeof(name), "au");
-    CU_ASSERT_FATAL((id = register_user(name, PASSWORD)) > 0);
+    fx_uniq(name, sizeof(name), "au");
+    CU_ASSERT_FATAL((id = register_user(name, FX_PASSWORD)) > 0);
 
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, PASSWORD);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) == 0);
+    snprintf(body, sizeof(body), "username=%s&password=%s", name, FX_PASSWORD);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FX_FORM_CT, body, &r) == 0);
     check_token_answer(&r, name, id, t1, sizeof(t1));
     http_resp_free(&r);
 
-    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\",\"extra\":1}", name, PASSWORD);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, JSON_CT, body, &r) == 0);
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\",\"extra\":1}", name, FX_PASSWORD);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FX_JSON_CT, body, &r) == 0);
     check_token_answer(&r, name, id, t2, sizeof(t2));
     http_resp_free(&r);
 
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, PASSWORD);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, FORM_CT, body, &r) == 0);
+    snprintf(body, sizeof(body), "username=%s&password=%s", name, FX_PASSWORD);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, FX_FORM_CT, body, &r) == 0);
     check_token_answer(&r, name, id, t3, sizeof(t3));
     http_resp_free(&r);
 
-    c1 = jwt_part(t1, 1);
-    c2 = jwt_part(t2, 1);
-    CU_ASSERT(jstr(c1, "jti") && jstr(c2, "jti") && strcmp(jstr(c1, "jti"), jstr(c2, "jti")) != 0);
+    c1 = fx_jwt_part(t1, 1);
+    c2 = fx_jwt_part(t2, 1);
+    CU_ASSERT(fx_jstr(c1, "jti") && fx_jstr(c2, "jti") && strcmp(fx_jstr(c1, "jti"), fx_jstr(c2, "jti")) != 0);
     json_object_put(c1);
     json_object_put(c2);
 
     /* each token works */
     get_me(t3, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_STREQ(http_jstr(&r, "username"), name);
     http_resp_free(&r);
 }
@@ -697,16 +428,16 @@ static void t_token_form_encoding(void)
     char name[64], body[512], tok[2048];
     long id;
 
-    uniq(name, sizeof(name), "au");
+    fx_uniq(name, sizeof(name), "au");
     CU_ASSERT_FATAL((id = register_user(name, "p&ss w+rd=%ok")) > 0);
     snprintf(body, sizeof(body), "password=p%%26ss+w%%2Brd%%3D%%25ok&username=%s", name);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) == 0);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FX_FORM_CT, body, &r) == 0);
     check_token_answer(&r, name, id, tok, sizeof(tok));
     http_resp_free(&r);
 
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"p&ss w+rd=%%ok\"}", name);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, JSON_CT, body, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, FX_JSON_CT, body, &r) == 0);
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 }
 
@@ -716,7 +447,7 @@ static void expect_bad_login(const char *path, const char *ct, const char *body)
     char www[128];
 
     CU_ASSERT_FATAL(http_send("POST", path, NULL, ct, body, &r) == 0);
-    CU_ASSERT(expect_detail(&r, 401, "Incorrect username or password"));
+    CU_ASSERT(fx_expect_detail(&r, 401, "Incorrect username or password"));
     CU_ASSERT(http_header(&r, "WWW-Authenticate", www, sizeof(www)) && strncmp(www, "Bearer", 6) == 0);
     CU_ASSERT_PTR_NULL(http_jstr(&r, "access_token"));
     http_resp_free(&r);
@@ -726,22 +457,22 @@ static void t_token_wrong_credentials(void)
 {
     char name[64], ghost[64], body[512];
 
-    uniq(name, sizeof(name), "au");
-    uniq(ghost, sizeof(ghost), "ghost");
-    CU_ASSERT_FATAL(register_user(name, PASSWORD) > 0);
+    fx_uniq(name, sizeof(name), "au");
+    fx_uniq(ghost, sizeof(ghost), "ghost");
+    CU_ASSERT_FATAL(register_user(name, FX_PASSWORD) > 0);
 
     /* at most 2 failures per username, far from the brute-force limit */
     snprintf(body, sizeof(body), "username=%s&password=wrong-password", name);
-    expect_bad_login("/api/auth/token", FORM_CT, body);
-    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s \"}", name, PASSWORD);
-    expect_bad_login("/api/auth/login", JSON_CT, body);
-    snprintf(body, sizeof(body), "username=%s&password=%s", ghost, PASSWORD);
-    expect_bad_login("/api/auth/token", FORM_CT, body);
-    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", ghost, PASSWORD);
-    expect_bad_login("/api/auth/login", JSON_CT, body);
+    expect_bad_login("/api/auth/token", FX_FORM_CT, body);
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s \"}", name, FX_PASSWORD);
+    expect_bad_login("/api/auth/login", FX_JSON_CT, body);
+    snprintf(body, sizeof(body), "username=%s&password=%s", ghost, FX_PASSWORD);
+    expect_bad_login("/api/auth/token", FX_FORM_CT, body);
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", ghost, FX_PASSWORD);
+    expect_bad_login("/api/auth/login", FX_JSON_CT, body);
 
     /* the right password still works afterwards */
-    CU_ASSERT_EQUAL(login(name, PASSWORD, NULL, 0), 200);
+    CU_ASSERT_EQUAL(fx_login(name, FX_PASSWORD, NULL, 0), 200);
 }
 
 static void t_token_missing_fields(void)
@@ -749,28 +480,28 @@ static void t_token_missing_fields(void)
     struct http_resp r;
     char name[64], body[512];
 
-    uniq(name, sizeof(name), "au");
-    snprintf(body, sizeof(body), "password=%s", PASSWORD);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) == 0);
-    CU_ASSERT(expect_422(&r, "body", "username", "missing"));
+    fx_uniq(name, sizeof(name), "au");
+    snprintf(body, sizeof(body), "password=%s", FX_PASSWORD);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FX_FORM_CT, body, &r) == 0);
+    CU_ASSERT(fx_expect_422(&r, "body", "username", "missing"));
     http_resp_free(&r);
 
     snprintf(body, sizeof(body), "username=%s", name);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, FORM_CT, body, &r) == 0);
-    CU_ASSERT(expect_422(&r, "body", "password", "missing"));
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, FX_FORM_CT, body, &r) == 0);
+    CU_ASSERT(fx_expect_422(&r, "body", "password", "missing"));
     http_resp_free(&r);
 
-    snprintf(body, sizeof(body), "{\"password\":\"%s\"}", PASSWORD);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, JSON_CT, body, &r) == 0);
-    CU_ASSERT(expect_422(&r, "body", "username", "missing"));
+    snprintf(body, sizeof(body), "{\"password\":\"%s\"}", FX_PASSWORD);
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FX_JSON_CT, body, &r) == 0);
+    CU_ASSERT(fx_expect_422(&r, "body", "username", "missing"));
     http_resp_free(&r);
 
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, JSON_CT, "{\"username\":", &r) == 0);
-    CU_ASSERT(expect_422(&r, "body", NULL, "json_invalid"));
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FX_JSON_CT, "{\"username\":", &r) == 0);
+    CU_ASSERT(fx_expect_422(&r, "body", NULL, "json_invalid"));
     http_resp_free(&r);
 
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FORM_CT, "", &r) == 0);
-    CU_ASSERT(expect_422(&r, "body", "username", "missing"));
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/token", NULL, FX_FORM_CT, "", &r) == 0);
+    CU_ASSERT(fx_expect_422(&r, "body", "username", "missing"));
     http_resp_free(&r);
 }
 
@@ -783,8 +514,8 @@ static void t_me(void)
     long id = new_user(name, sizeof(name), tok, sizeof(tok));
 
     get_me(tok, &r);
-    CU_ASSERT(expect(&r, 200));
-    CU_ASSERT(is_user_response(r.json));
+    CU_ASSERT(fx_expect(&r, 200));
+    CU_ASSERT(fx_is_user_response(r.json));
     CU_ASSERT_EQUAL(http_jint(&r, "id"), id);
     CU_ASSERT_STREQ(http_jstr(&r, "username"), name);
     http_resp_free(&r);
@@ -799,11 +530,11 @@ static void t_no_or_malformed_token(void)
     struct http_resp r;
 
     get_me(NULL, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
         get_me_raw(auth[i], &r);
-        if (!expect_401(&r))
+        if (!fx_expect_401(&r))
             fprintf(stderr, "    Authorization: %s\n", auth[i]);
         CU_ASSERT_EQUAL(r.status, 401);
         http_resp_free(&r);
@@ -811,13 +542,13 @@ static void t_no_or_malformed_token(void)
 
     /* the other Bearer routes answer the same way */
     CU_ASSERT_FATAL(http_send("POST", "/api/auth/refresh", NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
-    CU_ASSERT_FATAL(http_send("PUT", "/api/users/1", NULL, JSON_CT, "{\"full_name\":\"x\"}", &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT_FATAL(http_send("PUT", "/api/users/1", NULL, FX_JSON_CT, "{\"full_name\":\"x\"}", &r) == 0);
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     CU_ASSERT_FATAL(http_send("GET", "/api/analytics/users/1/performance", NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
 }
 
@@ -835,7 +566,7 @@ static void t_forged_tokens(void)
 
     CU_ASSERT_FATAL(forge(JWT_ALG_HS256, secret, name, id, now, now + 600, bad, sizeof(bad)) == 0);
     get_me(bad, &r);
-    CU_ASSERT(expect(&r, 200)); /* control: a well-formed token with the real key */
+    CU_ASSERT(fx_expect(&r, 200)); /* control: a well-formed token with the real key */
     http_resp_free(&r);
 
     struct {
@@ -857,7 +588,7 @@ static void t_forged_tokens(void)
         CU_ASSERT_FATAL(forge(cases[i].alg, cases[i].key, cases[i].sub, cases[i].uid, cases[i].iat,
                               cases[i].exp, bad, sizeof(bad)) == 0);
         get_me(bad, &r);
-        if (!expect_401(&r))
+        if (!fx_expect_401(&r))
             fprintf(stderr, "    forged: %s\n", cases[i].what);
         CU_ASSERT_EQUAL(r.status, 401);
         http_resp_free(&r);
@@ -868,7 +599,7 @@ static void t_forged_tokens(void)
              getenv("ADMIN_USERNAME") ? getenv("ADMIN_USERNAME") : "admin", now, now + 600, now);
     splice_payload(tok, json, bad, sizeof(bad));
     get_me(bad, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
 
     /* the real token with its header switched to "none" (signature kept or dropped) */
@@ -878,14 +609,14 @@ static void t_forged_tokens(void)
         char hdr[128];
         const char *none = "{\"alg\":\"none\",\"typ\":\"JWT\"}";
 
-        b64url_encode((const unsigned char *)none, strlen(none), hdr);
+        fx_b64url_encode((const unsigned char *)none, strlen(none), hdr);
         snprintf(bad, sizeof(bad), "%s%s", hdr, d1);
         get_me(bad, &r);
-        CU_ASSERT(expect_401(&r));
+        CU_ASSERT(fx_expect_401(&r));
         http_resp_free(&r);
         snprintf(bad, sizeof(bad), "%s%.*s.", hdr, (int)(d2 - d1), d1);
         get_me(bad, &r);
-        CU_ASSERT(expect_401(&r));
+        CU_ASSERT(fx_expect_401(&r));
         http_resp_free(&r);
     }
 
@@ -893,16 +624,16 @@ static void t_forged_tokens(void)
     snprintf(bad, sizeof(bad), "%s", tok);
     bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
     get_me(bad, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     snprintf(bad, sizeof(bad), "%.*s.", (int)(strrchr(tok, '.') - tok), tok);
     get_me(bad, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
 
     /* and the real one still works */
     get_me(tok, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 }
 
@@ -912,8 +643,8 @@ static void admin_put(long id, const char *json)
     char path[64];
 
     snprintf(path, sizeof(path), "/api/users/%ld", id);
-    CU_ASSERT_FATAL(http_send("PUT", path, admin_token, JSON_CT, json, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT_FATAL(http_send("PUT", path, admin_token, FX_JSON_CT, json, &r) == 0);
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 }
 
@@ -927,17 +658,17 @@ static void t_inactive_user(void)
     admin_put(id, "{\"is_active\":false}");
 
     get_me(tok, &r);
-    CU_ASSERT(expect_detail(&r, 403, "Inactive user"));
+    CU_ASSERT(fx_expect_detail(&r, 403, "Inactive user"));
     http_resp_free(&r);
     CU_ASSERT_FATAL(http_send("POST", "/api/auth/refresh", tok, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect_detail(&r, 403, "Inactive user"));
+    CU_ASSERT(fx_expect_detail(&r, 403, "Inactive user"));
     http_resp_free(&r);
-    CU_ASSERT_EQUAL(login(name, PASSWORD, NULL, 0), 403);
+    CU_ASSERT_EQUAL(fx_login(name, FX_PASSWORD, NULL, 0), 403);
     {
         char body[256];
-        snprintf(body, sizeof(body), "username=%s&password=%s", name, PASSWORD);
-        CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, FORM_CT, body, &r) == 0);
-        CU_ASSERT(expect_detail(&r, 403, "Inactive user"));
+        snprintf(body, sizeof(body), "username=%s&password=%s", name, FX_PASSWORD);
+        CU_ASSERT_FATAL(http_send("POST", "/api/auth/login", NULL, FX_FORM_CT, body, &r) == 0);
+        CU_ASSERT(fx_expect_detail(&r, 403, "Inactive user"));
         http_resp_free(&r);
     }
 
@@ -945,14 +676,14 @@ static void t_inactive_user(void)
     {
         char body[256];
         snprintf(body, sizeof(body), "username=%s&password=not-the-password", name);
-        expect_bad_login("/api/auth/token", FORM_CT, body);
+        expect_bad_login("/api/auth/token", FX_FORM_CT, body);
     }
 
     admin_put(id, "{\"is_active\":true}");
     get_me(tok, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
-    CU_ASSERT_EQUAL(login(name, PASSWORD, NULL, 0), 200);
+    CU_ASSERT_EQUAL(fx_login(name, FX_PASSWORD, NULL, 0), 200);
 }
 
 static void t_refresh(void)
@@ -965,21 +696,21 @@ static void t_refresh(void)
     CU_ASSERT_FATAL(http_send("POST", "/api/auth/refresh", tok, NULL, NULL, &r) == 0);
     check_token_answer(&r, name, id, fresh, sizeof(fresh));
     http_resp_free(&r);
-    c1 = jwt_part(tok, 1);
-    c2 = jwt_part(fresh, 1);
-    CU_ASSERT(jstr(c1, "jti") && jstr(c2, "jti") && strcmp(jstr(c1, "jti"), jstr(c2, "jti")) != 0);
-    CU_ASSERT(jnum(c2, "exp") >= jnum(c1, "exp"));
+    c1 = fx_jwt_part(tok, 1);
+    c2 = fx_jwt_part(fresh, 1);
+    CU_ASSERT(fx_jstr(c1, "jti") && fx_jstr(c2, "jti") && strcmp(fx_jstr(c1, "jti"), fx_jstr(c2, "jti")) != 0);
+    CU_ASSERT(fx_jint(c2, "exp") >= fx_jint(c1, "exp"));
     json_object_put(c1);
     json_object_put(c2);
 
     get_me(fresh, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "id"), id);
     http_resp_free(&r);
 
     /* a JSON body, even a junk one, changes nothing */
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/refresh", fresh, JSON_CT, "{}", &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT_FATAL(http_send("POST", "/api/auth/refresh", fresh, FX_JSON_CT, "{}", &r) == 0);
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 
     /* an expired token cannot be refreshed */
@@ -991,31 +722,21 @@ static void t_refresh(void)
         CU_ASSERT_FATAL(secret != NULL);
         CU_ASSERT_FATAL(forge(JWT_ALG_HS256, secret, name, id, now - 7200, now - 10, old, sizeof(old)) == 0);
         CU_ASSERT_FATAL(http_send("POST", "/api/auth/refresh", old, NULL, NULL, &r) == 0);
-        CU_ASSERT(expect_401(&r));
+        CU_ASSERT(fx_expect_401(&r));
         http_resp_free(&r);
     }
 
     CU_ASSERT_FATAL(http_send("GET", "/api/auth/refresh", fresh, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect_detail(&r, 405, "Method Not Allowed"));
+    CU_ASSERT(fx_expect_detail(&r, 405, "Method Not Allowed"));
     http_resp_free(&r);
 }
 
 /* The admin's token, for the tests that need an admin PUT. */
 static int suite_setup(void)
 {
-    const char *user = getenv("ADMIN_USERNAME"), *pw = getenv("ADMIN_PASSWORD");
-    struct http_resp r;
-    char body[512];
-
     admin_token[0] = '\0';
-    if (user == NULL || pw == NULL)
-        return 0; /* the tests that need it fail on their own */
-    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
-    if (http_send("POST", "/api/auth/token", NULL, JSON_CT, body, &r) == 0 && r.status == 200 &&
-        http_jstr(&r, "access_token"))
-        snprintf(admin_token, sizeof(admin_token), "%s", http_jstr(&r, "access_token"));
-    http_resp_free(&r);
-    return 0;
+    fx_admin_login(NULL, admin_token, sizeof(admin_token));
+    return 0; /* without it, the tests that need it fail on their own */
 }
 
 int main(void)
@@ -1037,11 +758,5 @@ int main(void)
         {"refresh", t_refresh},
         {NULL, NULL},
     };
-    int rc = http_init();
-
-    if (rc != 0)
-        return rc;
-    rc = testutil_run("integration_auth", cases, suite_setup, NULL);
-    http_cleanup();
-    return rc;
+    return fx_run_suite("integration_auth", cases, suite_setup, NULL);
 }

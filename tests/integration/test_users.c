@@ -11,170 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "testutil.h"
+#include "fixtures.h"
 
-#define JSON_CT "application/json"
-#define FORM_CT "application/x-www-form-urlencoded"
-#define PASSWORD "correct-horse-9"
-#define CU_ASSERT_STREQ(a, b) CU_ASSERT(streq((a), (b)))
 
 static char admin_token[2048];
-static unsigned name_seq;
 
 /* ---- checks shared by the tests --------------------------------------- */
-
-/* strcmp that treats a missing string (NULL) as a mismatch. */
-static int streq(const char *a, const char *b)
-{
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-/* A username unique across binaries and runs: prefix, pid, counter. */
-static void uniq(char *buf, size_t sz, const char *prefix)
-{
-    snprintf(buf, sz, "%s%d_%u", prefix, (int)getpid(), name_seq++);
-}
-
-/* Prints what arrived when it is not what a check expected. */
-static void show(const struct http_resp *r, const char *what)
-{
-    fprintf(stderr, "\n    [%s] got %ld: %.300s\n", what, r->status, r->body ? r->body : "");
-}
-
-static int is_json_ct(const struct http_resp *r)
-{
-    char ct[128];
-
-    return http_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
-           strcmp(ct, "application/json; charset=utf-8") == 0;
-}
-
-/* status matches and the body is JSON with the contract's Content-Type. */
-static int expect(const struct http_resp *r, long status)
-{
-    if (r->status == status && is_json_ct(r) && r->json != NULL)
-        return 1;
-    show(r, "expect status/json");
-    return 0;
-}
-
-static int expect_detail(const struct http_resp *r, long status, const char *detail)
-{
-    if (expect(r, status) && http_is_detail(r, detail))
-        return 1;
-    show(r, detail);
-    return 0;
-}
-
-/* 401 "Could not validate credentials" with WWW-Authenticate: Bearer. */
-static int expect_401(const struct http_resp *r)
-{
-    char www[128];
-
-    if (expect_detail(r, 401, "Could not validate credentials") &&
-        http_header(r, "WWW-Authenticate", www, sizeof(www)) && strncmp(www, "Bearer", 6) == 0)
-        return 1;
-    show(r, "401 + WWW-Authenticate: Bearer");
-    return 0;
-}
-
-static int str_eq(json_object *v, const char *s)
-{
-    return v != NULL && json_object_is_type(v, json_type_string) &&
-           strcmp(json_object_get_string(v), s) == 0;
-}
-
-/* 422 in FastAPI's shape, one entry of which has loc [loc0, loc1]. loc1 NULL:
- * loc is exactly [loc0]; loc1 "*": any second element. */
-static int expect_422(const struct http_resp *r, const char *loc0, const char *loc1)
-{
-    json_object *list, *e, *loc, *msg, *ty;
-    size_t n, i;
-
-    if (!expect(r, 422) || !json_object_object_get_ex(r->json, "detail", &list) ||
-        !json_object_is_type(list, json_type_array) || (n = json_object_array_length(list)) == 0)
-        goto bad;
-    for (i = 0; i < n; i++) {
-        e = json_object_array_get_idx(list, i);
-        if (!json_object_object_get_ex(e, "loc", &loc) || !json_object_is_type(loc, json_type_array) ||
-            !json_object_object_get_ex(e, "msg", &msg) || !json_object_is_type(msg, json_type_string) ||
-            !json_object_object_get_ex(e, "type", &ty) || !json_object_is_type(ty, json_type_string))
-            goto bad;
-    }
-    for (i = 0; i < n; i++) {
-        json_object_object_get_ex(json_object_array_get_idx(list, i), "loc", &loc);
-        if (!str_eq(json_object_array_get_idx(loc, 0), loc0))
-            continue;
-        if (loc1 == NULL ? json_object_array_length(loc) == 1
-                         : strcmp(loc1, "*") == 0 ? json_object_array_length(loc) >= 2
-                                                  : str_eq(json_object_array_get_idx(loc, 1), loc1))
-            return 1;
-    }
-bad:
-    fprintf(stderr, "\n    expected 422 at [%s, %s]", loc0, loc1 ? loc1 : "-");
-    show(r, "422");
-    return 0;
-}
-
-/* True for "YYYY-MM-DDTHH:MM:SS[.fff]Z". */
-static int is_iso_utc(const char *s)
-{
-    static const char pat[] = "dddd-dd-ddTdd:dd:dd";
-    size_t i;
-
-    if (s == NULL || strlen(s) < sizeof(pat))
-        return 0;
-    for (i = 0; i < sizeof(pat) - 1; i++)
-        if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
-            return 0;
-    if (s[i] == '.')
-        for (i++; s[i] >= '0' && s[i] <= '9'; i++)
-            ;
-    return s[i] == 'Z' && s[i + 1] == '\0';
-}
-
-/* o has exactly the n keys, each of its type (json_type_null in types: a
- * string or null; json_type_double: any number); ISO times are checked. */
-static int has_shape(json_object *o, const char *const *keys, const json_type *types, size_t n)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_is_type(o, json_type_object) ||
-        (size_t)json_object_object_length(o) != n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!json_object_object_get_ex(o, keys[i], &v))
-            return 0;
-        if (types[i] == json_type_null) {
-            if (v != NULL && !json_object_is_type(v, json_type_string))
-                return 0;
-        } else if (types[i] == json_type_double) {
-            if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
-                return 0;
-        } else if (!json_object_is_type(v, types[i])) {
-            return 0;
-        }
-        if (strstr(keys[i], "_at") != NULL && v != NULL && !is_iso_utc(json_object_get_string(v)))
-            return 0;
-    }
-    return 1;
-}
-
-static int is_user_response(json_object *o)
-{
-    static const char *const keys[] = {"id", "username", "email", "full_name", "is_active",
-                                       "is_admin", "guild_rank", "experience_points",
-                                       "missions_completed", "created_at"};
-    static const json_type types[] = {json_type_int, json_type_string, json_type_string,
-                                      json_type_null, json_type_boolean, json_type_boolean,
-                                      json_type_string, json_type_int, json_type_int,
-                                      json_type_string};
-    json_object *v;
-
-    return has_shape(o, keys, types, 10) && json_object_object_get_ex(o, "created_at", &v) &&
-           v != NULL;
-}
 
 static int is_progress(json_object *o)
 {
@@ -184,70 +26,17 @@ static int is_progress(json_object *o)
                                       json_type_string, json_type_string, json_type_double,
                                       json_type_null, json_type_null, json_type_string};
 
-    return has_shape(o, keys, types, 9);
-}
-
-/* Member accessors on a json_object (the http_j* ones work on a response). */
-static long long jint(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-        return -1;
-    return json_object_get_int64(v);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static int jnull(json_object *o, const char *key)
-{
-    json_object *v;
-
-    return o != NULL && json_object_object_get_ex(o, key, &v) && v == NULL;
-}
-
-/* Runs one SQL statement through $MYSQL_CLI; returns the first column of the
- * first row as a number (-1 on failure). query must not contain '"'. */
-static long long sql_long(const char *query)
-{
-    const char *cli = getenv("MYSQL_CLI");
-    char cmd[2048], line[128] = "";
-    FILE *p;
-
-    if (cli == NULL || strchr(query, '"') != NULL)
-        return -1;
-    snprintf(cmd, sizeof(cmd), "%s -N -B -e \"%s\" 2>/dev/null", cli, query);
-    if ((p = popen(cmd, "r")) == NULL)
-        return -1;
-    if (fgets(line, sizeof(line), p) == NULL)
-        line[0] = '\0';
-    if (pclose(p) != 0 || line[0] == '\0')
-        return -1;
-    return atoll(line);
+    return fx_has_shape(o, keys, types, 9);
 }
 
 /* ---- request helpers -------------------------------------------------- */
-
-/* method path with an optional JSON body and bearer token; fatal on transport error. */
-static void call(const char *method, const char *path, const char *token, const char *json,
-                 struct http_resp *r)
-{
-    CU_ASSERT_FATAL(http_send(method, path, token, json ? JSON_CT : NULL, json, r) == 0);
-}
 
 static void get_user(long id, struct http_resp *r)
 {
     char path[64];
 
     snprintf(path, sizeof(path), "/api/users/%ld", id);
-    call("GET", path, NULL, NULL, r);
+    fx_call("GET", path, NULL, NULL, r);
 }
 
 static void put_user(const char *token, long id, const char *json, struct http_resp *r)
@@ -255,7 +44,7 @@ static void put_user(const char *token, long id, const char *json, struct http_r
     char path[64];
 
     snprintf(path, sizeof(path), "/api/users/%ld", id);
-    call("PUT", path, token, json, r);
+    fx_call("PUT", path, token, json, r);
 }
 
 static void delete_user(const char *token, long id, struct http_resp *r)
@@ -263,7 +52,7 @@ static void delete_user(const char *token, long id, struct http_resp *r)
     char path[64];
 
     snprintf(path, sizeof(path), "/api/users/%ld", id);
-    call("DELETE", path, token, NULL, r);
+    fx_call("DELETE", path, token, NULL, r);
 }
 
 /* POST /api/users/{uid}/missions with {"mission_id": mid} (or json when not NULL). */
@@ -274,7 +63,7 @@ static void start_mission(const char *token, long uid, long mid, const char *jso
 
     snprintf(path, sizeof(path), "/api/users/%ld/missions", uid);
     snprintf(body, sizeof(body), "{\"mission_id\":%ld}", mid);
-    call("POST", path, token, json ? json : body, r);
+    fx_call("POST", path, token, json ? json : body, r);
 }
 
 /* POST .../missions/{mid}/complete, with ?score=score unless score is NULL. */
@@ -287,53 +76,22 @@ static void complete_mission(const char *token, long uid, const char *mid, const
         snprintf(path, sizeof(path), "/api/users/%ld/missions/%s/complete?score=%s", uid, mid, score);
     else
         snprintf(path, sizeof(path), "/api/users/%ld/missions/%s/complete", uid, mid);
-    call("POST", path, token, NULL, r);
+    fx_call("POST", path, token, NULL, r);
 }
 
 /* Registers name through POST /api/users (email name@example.com); returns the id or -1. */
 static long create_user(const char *name, const char *pw)
 {
-    struct http_resp r;
-    char body[512];
-    long id = -1;
+    long id;
 
-    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             name, name, pw);
-    call("POST", "/api/users", NULL, body, &r);
-    if (expect(&r, 201))
-        id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
+    CU_ASSERT_FATAL(fx_register("/api/users", name, pw, &id) != -1);
     return id;
-}
-
-/* POST /api/auth/token (form); copies the token into tok on 200. Returns the status. */
-static long login(const char *name, const char *pw, char *tok, size_t sz)
-{
-    struct http_resp r;
-    char body[512];
-    long status;
-
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, pw);
-    if (http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) != 0)
-        return -1;
-    status = r.status;
-    if (tok != NULL && sz > 0)
-        snprintf(tok, sz, "%s", status == 200 && http_jstr(&r, "access_token")
-                                    ? http_jstr(&r, "access_token") : "");
-    http_resp_free(&r);
-    return status;
 }
 
 /* A fresh active user with a token; returns the id (fatal on failure). */
 static long new_user(char *name, size_t nsz, char *tok, size_t tsz)
 {
-    long id;
-
-    uniq(name, nsz, "us");
-    id = create_user(name, PASSWORD);
-    CU_ASSERT_FATAL(id > 0);
-    CU_ASSERT_FATAL(login(name, PASSWORD, tok, tsz) == 200);
-    return id;
+    return fx_new_user("/api/users", "us", name, nsz, tok, tsz);
 }
 
 /* The user's current record through GET /api/users/{id} (fatal unless 200); put it. */
@@ -343,7 +101,7 @@ static json_object *fetch_user(long id)
     json_object *o;
 
     get_user(id, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     o = json_object_get(r.json);
     http_resp_free(&r);
     return o;
@@ -356,14 +114,14 @@ static void t_create(void)
     struct http_resp r;
     char name[64], other[64], body[512];
 
-    uniq(name, sizeof(name), "us");
-    uniq(other, sizeof(other), "us");
+    fx_uniq(name, sizeof(name), "us");
+    fx_uniq(other, sizeof(other), "us");
     snprintf(body, sizeof(body),
              "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\",\"full_name\":\"Ann\"}",
-             name, name, PASSWORD);
-    call("POST", "/api/users/", NULL, body, &r); /* trailing slash: same route */
-    CU_ASSERT(expect(&r, 201));
-    CU_ASSERT(is_user_response(r.json));
+             name, name, FX_PASSWORD);
+    fx_call("POST", "/api/users/", NULL, body, &r); /* trailing slash: same route */
+    CU_ASSERT(fx_expect(&r, 201));
+    CU_ASSERT(fx_is_user_response(r.json));
     CU_ASSERT_STREQ(http_jstr(&r, "username"), name);
     CU_ASSERT_STREQ(http_jstr(&r, "full_name"), "Ann");
     CU_ASSERT_STREQ(http_jstr(&r, "guild_rank"), "Apprentice");
@@ -373,30 +131,30 @@ static void t_create(void)
     http_resp_free(&r);
 
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             name, other, PASSWORD);
-    call("POST", "/api/users", NULL, body, &r);
-    CU_ASSERT(expect_detail(&r, 400, "Username already taken"));
+             name, other, FX_PASSWORD);
+    fx_call("POST", "/api/users", NULL, body, &r);
+    CU_ASSERT(fx_expect_detail(&r, 400, "Username already taken"));
     http_resp_free(&r);
 
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             other, name, PASSWORD);
-    call("POST", "/api/users", NULL, body, &r);
-    CU_ASSERT(expect_detail(&r, 400, "Email already registered"));
+             other, name, FX_PASSWORD);
+    fx_call("POST", "/api/users", NULL, body, &r);
+    CU_ASSERT(fx_expect_detail(&r, 400, "Email already registered"));
     http_resp_free(&r);
 
     /* the same checks as register */
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"nope\",\"password\":\"%s\"}", other,
-             PASSWORD);
-    call("POST", "/api/users", NULL, body, &r);
-    CU_ASSERT(expect_422(&r, "body", "email"));
+             FX_PASSWORD);
+    fx_call("POST", "/api/users", NULL, body, &r);
+    CU_ASSERT(fx_expect_422(&r, "body", "email", NULL));
     http_resp_free(&r);
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"short\"}",
              other, other);
-    call("POST", "/api/users", NULL, body, &r);
-    CU_ASSERT(expect_422(&r, "body", "password"));
+    fx_call("POST", "/api/users", NULL, body, &r);
+    CU_ASSERT(fx_expect_422(&r, "body", "password", NULL));
     http_resp_free(&r);
-    call("POST", "/api/users", NULL, "{\"username\": ", &r);
-    CU_ASSERT(expect_422(&r, "body", NULL));
+    fx_call("POST", "/api/users", NULL, "{\"username\": ", &r);
+    CU_ASSERT(fx_expect_422(&r, "body", NULL, NULL));
     http_resp_free(&r);
 }
 
@@ -407,19 +165,19 @@ static void t_get(void)
     long id = new_user(name, sizeof(name), tok, sizeof(tok));
 
     get_user(id, &r);
-    CU_ASSERT(expect(&r, 200));
-    CU_ASSERT(is_user_response(r.json));
+    CU_ASSERT(fx_expect(&r, 200));
+    CU_ASSERT(fx_is_user_response(r.json));
     CU_ASSERT_EQUAL(http_jint(&r, "id"), id);
     CU_ASSERT_STREQ(http_jstr(&r, "username"), name);
     http_resp_free(&r);
 
     get_user(id, &r); /* a second read (likely from the cache) is the same */
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_STREQ(http_jstr(&r, "username"), name);
     http_resp_free(&r);
 
     get_user(2000000000L, &r);
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
 }
 
@@ -434,17 +192,17 @@ static void t_path_ids(void)
     for (size_t f = 0; f < 2; f++) {
         for (size_t i = 0; i < 4; i++) {
             snprintf(path, sizeof(path), f == 0 ? "/api/users/%s" : "/api/users/%s/missions", bad[i]);
-            call("GET", path, NULL, NULL, &r);
-            if (!expect_422(&r, "path", "*"))
+            fx_call("GET", path, NULL, NULL, &r);
+            if (!fx_expect_422(&r, "path", "*", NULL))
                 fprintf(stderr, "    GET %s\n", path);
             CU_ASSERT_EQUAL(r.status, 422);
             http_resp_free(&r);
         }
         for (size_t i = 0; i < 3; i++) {
             snprintf(path, sizeof(path), f == 0 ? "/api/users/%s" : "/api/users/%s/missions", odd[i]);
-            call("GET", path, NULL, NULL, &r);
+            fx_call("GET", path, NULL, NULL, &r);
             if (!(r.status == 404 || r.status == 422) || !is_json_ct(&r))
-                show(&r, path);
+                fx_show(&r, path);
             CU_ASSERT(r.status == 404 || r.status == 422);
             CU_ASSERT(is_json_ct(&r));
             http_resp_free(&r);
@@ -452,17 +210,17 @@ static void t_path_ids(void)
     }
 
     /* the same on the write routes (admin token, so auth is not the answer) */
-    call("PUT", "/api/users/abc", admin_token, "{\"full_name\":\"x\"}", &r);
-    CU_ASSERT(expect_422(&r, "path", "*"));
+    fx_call("PUT", "/api/users/abc", admin_token, "{\"full_name\":\"x\"}", &r);
+    CU_ASSERT(fx_expect_422(&r, "path", "*", NULL));
     http_resp_free(&r);
-    call("DELETE", "/api/users/1.5", admin_token, NULL, &r);
-    CU_ASSERT(expect_422(&r, "path", "*"));
+    fx_call("DELETE", "/api/users/1.5", admin_token, NULL, &r);
+    CU_ASSERT(fx_expect_422(&r, "path", "*", NULL));
     http_resp_free(&r);
-    call("POST", "/api/users/0x10/missions", admin_token, "{\"mission_id\":1}", &r);
-    CU_ASSERT(expect_422(&r, "path", "*"));
+    fx_call("POST", "/api/users/0x10/missions", admin_token, "{\"mission_id\":1}", &r);
+    CU_ASSERT(fx_expect_422(&r, "path", "*", NULL));
     http_resp_free(&r);
-    call("POST", "/api/users/1/missions/1e3/complete", admin_token, NULL, &r);
-    CU_ASSERT(expect_422(&r, "path", "*"));
+    fx_call("POST", "/api/users/1/missions/1e3/complete", admin_token, NULL, &r);
+    CU_ASSERT(fx_expect_422(&r, "path", "*", NULL));
     http_resp_free(&r);
 }
 
@@ -476,18 +234,18 @@ static json_object *list_users(const char *path)
     json_object *a = NULL;
     long long prev = 0;
 
-    call("GET", path, NULL, NULL, &r);
-    CU_ASSERT(expect(&r, 200));
+    fx_call("GET", path, NULL, NULL, &r);
+    CU_ASSERT(fx_expect(&r, 200));
     if (r.json != NULL && json_object_is_type(r.json, json_type_array)) {
         a = json_object_get(r.json);
         for (size_t i = 0; i < json_object_array_length(a); i++) {
             json_object *u = json_object_array_get_idx(a, i);
-            CU_ASSERT(is_user_response(u));
-            CU_ASSERT(jint(u, "id") > prev);
-            prev = jint(u, "id");
+            CU_ASSERT(fx_is_user_response(u));
+            CU_ASSERT(fx_jint(u, "id") > prev);
+            prev = fx_jint(u, "id");
         }
     } else {
-        show(&r, path);
+        fx_show(&r, path);
         CU_FAIL("not an array");
     }
     http_resp_free(&r);
@@ -510,10 +268,10 @@ static void t_list_paging(void)
     CU_ASSERT_FATAL(all != NULL && json_object_array_length(all) == 3);
     page = list_users("/api/users?skip=1&limit=2");
     CU_ASSERT_FATAL(page != NULL && json_object_array_length(page) == 2);
-    CU_ASSERT_EQUAL(jint(json_object_array_get_idx(page, 0), "id"),
-                    jint(json_object_array_get_idx(all, 1), "id"));
-    CU_ASSERT_EQUAL(jint(json_object_array_get_idx(page, 1), "id"),
-                    jint(json_object_array_get_idx(all, 2), "id"));
+    CU_ASSERT_EQUAL(fx_jint(json_object_array_get_idx(page, 0), "id"),
+                    fx_jint(json_object_array_get_idx(all, 1), "id"));
+    CU_ASSERT_EQUAL(fx_jint(json_object_array_get_idx(page, 1), "id"),
+                    fx_jint(json_object_array_get_idx(all, 2), "id"));
     json_object_put(page);
     json_object_put(all);
     page = list_users("/api/users?limit=100&skip=0");
@@ -534,8 +292,8 @@ static void t_list_paging(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char path[128];
         snprintf(path, sizeof(path), "/api/users?%s", bad[i].query);
-        call("GET", path, NULL, NULL, &r);
-        if (!expect_422(&r, "query", bad[i].loc))
+        fx_call("GET", path, NULL, NULL, &r);
+        if (!fx_expect_422(&r, "query", bad[i].loc, NULL))
             fprintf(stderr, "    GET %s\n", path);
         CU_ASSERT_EQUAL(r.status, 422);
         http_resp_free(&r);
@@ -548,7 +306,7 @@ static int ids_are(json_object *a, const long *ids, size_t n)
     if (a == NULL || json_object_array_length(a) != n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (jint(json_object_array_get_idx(a, i), "id") != ids[i])
+        if (fx_jint(json_object_array_get_idx(a, i), "id") != ids[i])
             return 0;
     return 1;
 }
@@ -566,15 +324,15 @@ static void t_list_filters(void)
     c = new_user(name, sizeof(name), tok, sizeof(tok));
     snprintf(body, sizeof(body), "{\"experience_points\":%lld}", base);
     put_user(admin_token, a, body, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
     snprintf(body, sizeof(body), "{\"experience_points\":%lld}", base + 5);
     put_user(admin_token, b, body, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
     snprintf(body, sizeof(body), "{\"experience_points\":%lld,\"guild_rank\":\"Expert\"}", base + 7);
     put_user(admin_token, c, body, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 
     snprintf(path, sizeof(path), "/api/users?min_experience=%lld", base);
@@ -604,7 +362,7 @@ static void t_list_filters(void)
 
     l = list_users("/api/users?guild_rank=Expert&limit=100");
     for (size_t i = 0; l != NULL && i < json_object_array_length(l); i++)
-        CU_ASSERT_STREQ(jstr(json_object_array_get_idx(l, i), "guild_rank"), "Expert");
+        CU_ASSERT_STREQ(fx_jstr(json_object_array_get_idx(l, i), "guild_rank"), "Expert");
     json_object_put(l);
 }
 
@@ -619,59 +377,59 @@ static void t_update_self(void)
 
     snprintf(body, sizeof(body), "{\"email\":\"new.%s@example.org\",\"full_name\":\"Zo\xc3\xab Q\"}", name);
     put_user(tok, id, body, &r);
-    CU_ASSERT(expect(&r, 200));
-    CU_ASSERT(is_user_response(r.json));
+    CU_ASSERT(fx_expect(&r, 200));
+    CU_ASSERT(fx_is_user_response(r.json));
     CU_ASSERT(http_jstr(&r, "email") && strncmp(http_jstr(&r, "email"), "new.", 4) == 0);
     CU_ASSERT_STREQ(http_jstr(&r, "full_name"), "Zo\xc3\xab Q");
     http_resp_free(&r);
     u = fetch_user(id); /* read-your-write */
-    CU_ASSERT_STREQ(jstr(u, "full_name"), "Zo\xc3\xab Q");
-    CU_ASSERT(jstr(u, "email") && strncmp(jstr(u, "email"), "new.", 4) == 0);
+    CU_ASSERT_STREQ(fx_jstr(u, "full_name"), "Zo\xc3\xab Q");
+    CU_ASSERT(fx_jstr(u, "email") && strncmp(fx_jstr(u, "email"), "new.", 4) == 0);
     json_object_put(u);
 
     put_user(tok, id, "{\"full_name\":null}", &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT(http_jnull(&r, "full_name"));
     http_resp_free(&r);
     u = fetch_user(id);
-    CU_ASSERT(jnull(u, "full_name"));
+    CU_ASSERT(fx_jnull(u, "full_name"));
     json_object_put(u);
 
     put_user(tok, id, "{}", &r); /* nothing to change */
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "id"), id);
     http_resp_free(&r);
 
     put_user(tok, id, "{\"email\":\"not-an-address\"}", &r);
-    CU_ASSERT(expect_422(&r, "body", "email"));
+    CU_ASSERT(fx_expect_422(&r, "body", "email", NULL));
     http_resp_free(&r);
     put_user(tok, id, "{\"password\":\"short\"}", &r);
-    CU_ASSERT(expect_422(&r, "body", "password"));
+    CU_ASSERT(fx_expect_422(&r, "body", "password", NULL));
     http_resp_free(&r);
     put_user(tok, id, "{\"full_name\":5}", &r);
-    CU_ASSERT(expect_422(&r, "body", "full_name"));
+    CU_ASSERT(fx_expect_422(&r, "body", "full_name", NULL));
     http_resp_free(&r);
     put_user(tok, id, "[1]", &r);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
     snprintf(path, sizeof(path), "/api/users/%ld", id); /* JSON, but not labelled so */
     CU_ASSERT_FATAL(http_send("PUT", path, tok, "text/plain", "{\"full_name\":\"plain\"}", &r) == 0);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
-    CU_ASSERT_FATAL(http_send("PUT", path, tok, FORM_CT, "full_name=form", &r) == 0);
-    CU_ASSERT(expect(&r, 422));
+    CU_ASSERT_FATAL(http_send("PUT", path, tok, FX_FORM_CT, "full_name=form", &r) == 0);
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
     u = fetch_user(id);
-    CU_ASSERT(jnull(u, "full_name"));
+    CU_ASSERT(fx_jnull(u, "full_name"));
     json_object_put(u);
 
     /* password: the new one logs in, the old one no longer does */
     put_user(tok, id, "{\"password\":\"brand-new-password\"}", &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_PTR_NULL(strstr(r.body, "password"));
     http_resp_free(&r);
-    CU_ASSERT_EQUAL(login(name, "brand-new-password", NULL, 0), 200);
-    CU_ASSERT_EQUAL(login(name, PASSWORD, NULL, 0), 401);
+    CU_ASSERT_EQUAL(fx_login(name, "brand-new-password", NULL, 0), 200);
+    CU_ASSERT_EQUAL(fx_login(name, FX_PASSWORD, NULL, 0), 401);
 }
 
 static void t_update_taken_email(void)
@@ -683,11 +441,11 @@ static void t_update_taken_email(void)
     new_user(b, sizeof(b), tb, sizeof(tb));
     snprintf(body, sizeof(body), "{\"email\":\"%s@example.com\"}", b);
     put_user(ta, ida, body, &r);
-    CU_ASSERT(expect(&r, 400));
+    CU_ASSERT(fx_expect(&r, 400));
     CU_ASSERT_PTR_NOT_NULL(http_jstr(&r, "detail"));
     http_resp_free(&r);
     put_user(admin_token, ida, body, &r);
-    CU_ASSERT(expect(&r, 400));
+    CU_ASSERT(fx_expect(&r, 400));
     http_resp_free(&r);
 }
 
@@ -704,37 +462,37 @@ static void t_update_forbidden(void)
     json_object *u;
 
     put_user(ta, idb, "{\"full_name\":\"hijacked\"}", &r);
-    CU_ASSERT(expect_detail(&r, 403, "Not authorized to update this user"));
+    CU_ASSERT(fx_expect_detail(&r, 403, "Not authorized to update this user"));
     http_resp_free(&r);
     put_user(ta, idb, "{\"password\":\"hijacked-password\"}", &r);
-    CU_ASSERT(expect_detail(&r, 403, "Not authorized to update this user"));
+    CU_ASSERT(fx_expect_detail(&r, 403, "Not authorized to update this user"));
     http_resp_free(&r);
-    CU_ASSERT_EQUAL(login(b, PASSWORD, NULL, 0), 200);
+    CU_ASSERT_EQUAL(fx_login(b, FX_PASSWORD, NULL, 0), 200);
 
     for (size_t i = 0; i < sizeof(privileged) / sizeof(privileged[0]); i++) {
         put_user(ta, ida, privileged[i], &r);
-        if (!expect(&r, 403))
+        if (!fx_expect(&r, 403))
             fprintf(stderr, "    PUT self %s\n", privileged[i]);
         CU_ASSERT_EQUAL(r.status, 403);
         http_resp_free(&r);
     }
     u = fetch_user(ida); /* nothing changed, not even full_name */
-    CU_ASSERT_STREQ(jstr(u, "guild_rank"), "Apprentice");
-    CU_ASSERT_EQUAL(jint(u, "experience_points"), 0);
-    CU_ASSERT_EQUAL(jint(u, "missions_completed"), 0);
-    CU_ASSERT(jnull(u, "full_name"));
+    CU_ASSERT_STREQ(fx_jstr(u, "guild_rank"), "Apprentice");
+    CU_ASSERT_EQUAL(fx_jint(u, "experience_points"), 0);
+    CU_ASSERT_EQUAL(fx_jint(u, "missions_completed"), 0);
+    CU_ASSERT(fx_jnull(u, "full_name"));
     json_object_put(u);
     u = fetch_user(idb);
-    CU_ASSERT(jnull(u, "full_name"));
+    CU_ASSERT(fx_jnull(u, "full_name"));
     json_object_put(u);
-    call("GET", "/api/users/me", ta, NULL, &r);
-    CU_ASSERT(expect(&r, 200));
+    fx_call("GET", "/api/users/me", ta, NULL, &r);
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jbool(&r, "is_admin"), 0);
     CU_ASSERT_EQUAL(http_jbool(&r, "is_active"), 1);
     http_resp_free(&r);
 
     put_user(NULL, ida, "{\"full_name\":\"anon\"}", &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
 }
 
@@ -750,8 +508,8 @@ static void t_update_admin(void)
              "{\"guild_rank\":\"Journeyman\",\"experience_points\":1234,\"missions_completed\":7,"
              "\"full_name\":\"Set By Admin\",\"is_admin\":true}",
              &r);
-    CU_ASSERT(expect(&r, 200));
-    CU_ASSERT(is_user_response(r.json));
+    CU_ASSERT(fx_expect(&r, 200));
+    CU_ASSERT(fx_is_user_response(r.json));
     CU_ASSERT_STREQ(http_jstr(&r, "guild_rank"), "Journeyman");
     CU_ASSERT_EQUAL(http_jint(&r, "experience_points"), 1234);
     CU_ASSERT_EQUAL(http_jint(&r, "missions_completed"), 7);
@@ -759,15 +517,15 @@ static void t_update_admin(void)
     CU_ASSERT_STREQ(http_jstr(&r, "full_name"), "Set By Admin");
     http_resp_free(&r);
     u = fetch_user(ida);
-    CU_ASSERT_STREQ(jstr(u, "guild_rank"), "Journeyman");
-    CU_ASSERT_EQUAL(jint(u, "experience_points"), 1234);
-    CU_ASSERT_EQUAL(jint(u, "missions_completed"), 7);
+    CU_ASSERT_STREQ(fx_jstr(u, "guild_rank"), "Journeyman");
+    CU_ASSERT_EQUAL(fx_jint(u, "experience_points"), 1234);
+    CU_ASSERT_EQUAL(fx_jint(u, "missions_completed"), 7);
     json_object_put(u);
 
     /* the promoted user is now an admin: may delete, may update others */
     idv = new_user(v, sizeof(v), tv, sizeof(tv));
     put_user(ta, idv, "{\"experience_points\":3}", &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "experience_points"), 3);
     http_resp_free(&r);
     delete_user(ta, idv, &r);
@@ -776,31 +534,31 @@ static void t_update_admin(void)
 
     /* demoted again: admin-only routes say so */
     put_user(admin_token, ida, "{\"is_admin\":false}", &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jbool(&r, "is_admin"), 0);
     http_resp_free(&r);
     delete_user(ta, 2000000000L, &r);
-    CU_ASSERT(expect_detail(&r, 403, "Admin privileges required"));
+    CU_ASSERT(fx_expect_detail(&r, 403, "Admin privileges required"));
     http_resp_free(&r);
 
     /* deactivated by the admin: the token and the password both stop at 403 */
     put_user(admin_token, ida, "{\"is_active\":false}", &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jbool(&r, "is_active"), 0);
     http_resp_free(&r);
-    call("GET", "/api/users/me", ta, NULL, &r);
-    CU_ASSERT(expect_detail(&r, 403, "Inactive user"));
+    fx_call("GET", "/api/users/me", ta, NULL, &r);
+    CU_ASSERT(fx_expect_detail(&r, 403, "Inactive user"));
     http_resp_free(&r);
-    CU_ASSERT_EQUAL(login(a, PASSWORD, NULL, 0), 403);
+    CU_ASSERT_EQUAL(fx_login(a, FX_PASSWORD, NULL, 0), 403);
 
     put_user(admin_token, 2000000000L, "{\"full_name\":\"nobody\"}", &r);
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
     put_user(admin_token, ida, "{\"experience_points\":\"many\"}", &r);
-    CU_ASSERT(expect_422(&r, "body", "experience_points"));
+    CU_ASSERT(fx_expect_422(&r, "body", "experience_points", NULL));
     http_resp_free(&r);
     put_user(admin_token, ida, "{\"is_active\":\"yes\"}", &r);
-    CU_ASSERT(expect_422(&r, "body", "is_active"));
+    CU_ASSERT(fx_expect_422(&r, "body", "is_active", NULL));
     http_resp_free(&r);
 }
 
@@ -813,19 +571,19 @@ static void t_delete(void)
     long ida = new_user(a, sizeof(a), ta, sizeof(ta)), idb = new_user(b, sizeof(b), tb, sizeof(tb));
 
     start_mission(ta, ida, 4, NULL, &r);
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT(fx_expect(&r, 201));
     http_resp_free(&r);
     complete_mission(ta, ida, "5", "70", &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
     snprintf(q, sizeof(q), "SELECT COUNT(*) FROM mission_progress WHERE user_id=%ld", ida);
-    CU_ASSERT_EQUAL(sql_long(q), 2);
+    CU_ASSERT_EQUAL(fx_sql_long(q), 2);
 
     delete_user(tb, ida, &r); /* a plain user */
-    CU_ASSERT(expect_detail(&r, 403, "Admin privileges required"));
+    CU_ASSERT(fx_expect_detail(&r, 403, "Admin privileges required"));
     http_resp_free(&r);
     delete_user(NULL, ida, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     get_user(ida, &r);
     CU_ASSERT_EQUAL(r.status, 200); /* still there */
@@ -837,23 +595,23 @@ static void t_delete(void)
     http_resp_free(&r);
 
     get_user(ida, &r);
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
     snprintf(path, sizeof(path), "/api/users/%ld/missions", ida);
-    call("GET", path, NULL, NULL, &r);
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    fx_call("GET", path, NULL, NULL, &r);
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
-    CU_ASSERT_EQUAL(sql_long(q), 0); /* the progress went with the user */
-    call("GET", "/api/users/me", ta, NULL, &r);
-    CU_ASSERT(expect_401(&r)); /* the deleted user's token */
+    CU_ASSERT_EQUAL(fx_sql_long(q), 0); /* the progress went with the user */
+    fx_call("GET", "/api/users/me", ta, NULL, &r);
+    CU_ASSERT(fx_expect_401(&r)); /* the deleted user's token */
     http_resp_free(&r);
-    call("POST", "/api/auth/refresh", ta, NULL, &r);
-    CU_ASSERT(expect_401(&r));
+    fx_call("POST", "/api/auth/refresh", ta, NULL, &r);
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
-    CU_ASSERT_EQUAL(login(a, PASSWORD, NULL, 0), 401);
+    CU_ASSERT_EQUAL(fx_login(a, FX_PASSWORD, NULL, 0), 401);
 
     delete_user(admin_token, ida, &r); /* again */
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
     get_user(idb, &r); /* the other user is untouched */
     CU_ASSERT_EQUAL(r.status, 200);
@@ -870,8 +628,8 @@ static json_object *list_progress(long uid)
     json_object *a = NULL;
 
     snprintf(path, sizeof(path), "/api/users/%ld/missions/", uid);
-    call("GET", path, NULL, NULL, &r);
-    CU_ASSERT(expect(&r, 200));
+    fx_call("GET", path, NULL, NULL, &r);
+    CU_ASSERT(fx_expect(&r, 200));
     if (r.json != NULL && json_object_is_type(r.json, json_type_array)) {
         a = json_object_get(r.json);
         for (size_t i = 0; i < json_object_array_length(a); i++)
@@ -885,7 +643,7 @@ static json_object *list_progress(long uid)
 static json_object *find_progress(json_object *list, long mid)
 {
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        if (jint(json_object_array_get_idx(list, i), "mission_id") == mid)
+        if (fx_jint(json_object_array_get_idx(list, i), "mission_id") == mid)
             return json_object_array_get_idx(list, i);
     return NULL;
 }
@@ -898,7 +656,7 @@ static void t_mission_start(void)
     json_object *l, *p;
 
     start_mission(ta, ida, 7, NULL, &r);
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT(fx_expect(&r, 201));
     CU_ASSERT(is_progress(r.json));
     CU_ASSERT(http_jint(&r, "id") > 0);
     CU_ASSERT_EQUAL(http_jint(&r, "user_id"), ida);
@@ -906,22 +664,22 @@ static void t_mission_start(void)
     CU_ASSERT_STREQ(http_jstr(&r, "mission_name"), "Echo of Time");
     CU_ASSERT_STREQ(http_jstr(&r, "status"), "in_progress");
     CU_ASSERT(http_jnum(&r, "score") == 0.0);
-    CU_ASSERT(is_iso_utc(http_jstr(&r, "started_at")));
+    CU_ASSERT(fx_is_iso_utc(http_jstr(&r, "started_at")));
     CU_ASSERT(http_jnull(&r, "completed_at"));
     http_resp_free(&r);
 
     start_mission(ta, ida, 7, NULL, &r);
-    CU_ASSERT(expect(&r, 409));
+    CU_ASSERT(fx_expect(&r, 409));
     CU_ASSERT_PTR_NOT_NULL(http_jstr(&r, "detail"));
     http_resp_free(&r);
 
     start_mission(ta, ida, 3, "{\"mission_id\":3,\"mission_name\":\"My own name\",\"junk\":1}", &r);
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT(fx_expect(&r, 201));
     CU_ASSERT_STREQ(http_jstr(&r, "mission_name"), "My own name");
     http_resp_free(&r);
 
     start_mission(admin_token, ida, 13, NULL, &r); /* admin on behalf of the user */
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT(fx_expect(&r, 201));
     CU_ASSERT_STREQ(http_jstr(&r, "mission_name"), "The Sky Forge");
     http_resp_free(&r);
 
@@ -929,7 +687,7 @@ static void t_mission_start(void)
     CU_ASSERT_FATAL(l != NULL);
     CU_ASSERT_EQUAL(json_object_array_length(l), 3);
     p = find_progress(l, 7);
-    CU_ASSERT(p != NULL && streq(jstr(p, "status"), "in_progress") && jint(p, "user_id") == ida);
+    CU_ASSERT(p != NULL && fx_streq(fx_jstr(p, "status"), "in_progress") && fx_jint(p, "user_id") == ida);
     CU_ASSERT(find_progress(l, 3) != NULL && find_progress(l, 13) != NULL);
     json_object_put(l);
 
@@ -939,30 +697,30 @@ static void t_mission_start(void)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         start_mission(ta, ida, 0, bad[i], &r);
-        if (!expect_422(&r, "body", "mission_id"))
+        if (!fx_expect_422(&r, "body", "mission_id", NULL))
             fprintf(stderr, "    body %s\n", bad[i]);
         CU_ASSERT_EQUAL(r.status, 422);
         http_resp_free(&r);
     }
     start_mission(ta, ida, 0, "{\"mission_id\":", &r);
-    CU_ASSERT(expect_422(&r, "body", NULL));
+    CU_ASSERT(fx_expect_422(&r, "body", NULL, NULL));
     http_resp_free(&r);
     {
         char path[96];
         snprintf(path, sizeof(path), "/api/users/%ld/missions", ida);
-        CU_ASSERT_FATAL(http_send("POST", path, ta, FORM_CT, "mission_id=5", &r) == 0);
-        CU_ASSERT(expect(&r, 422));
+        CU_ASSERT_FATAL(http_send("POST", path, ta, FX_FORM_CT, "mission_id=5", &r) == 0);
+        CU_ASSERT(fx_expect(&r, 422));
         http_resp_free(&r);
     }
 
     start_mission(tb, ida, 1, NULL, &r); /* another user */
-    CU_ASSERT(expect(&r, 403));
+    CU_ASSERT(fx_expect(&r, 403));
     http_resp_free(&r);
     start_mission(NULL, ida, 1, NULL, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     start_mission(admin_token, 2000000000L, 1, NULL, &r);
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
 
     l = list_progress(idb); /* untouched by the refused attempts */
@@ -980,7 +738,7 @@ static void check_completion(const struct http_resp *r, const char *mid, long lo
     char msg[64];
 
     snprintf(msg, sizeof(msg), "Mission %s completed!", mid);
-    CU_ASSERT_FATAL(expect(r, 200));
+    CU_ASSERT_FATAL(fx_expect(r, 200));
     CU_ASSERT_EQUAL(json_object_object_length(r->json), 4);
     CU_ASSERT_STREQ(http_jstr(r, "message"), msg);
     CU_ASSERT_EQUAL(http_jint(r, "experience_earned"), earned);
@@ -997,17 +755,17 @@ static void t_mission_complete(void)
 
     new_user(b, sizeof(b), tb, sizeof(tb));
     start_mission(ta, ida, 1, NULL, &r);
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT(fx_expect(&r, 201));
     http_resp_free(&r);
 
     complete_mission(ta, ida, "1", "85", &r);
     check_completion(&r, "1", 8, 8, "Apprentice");
     http_resp_free(&r);
     complete_mission(ta, ida, "1", "85", &r);
-    CU_ASSERT(expect_detail(&r, 409, "Mission already completed"));
+    CU_ASSERT(fx_expect_detail(&r, 409, "Mission already completed"));
     http_resp_free(&r);
     start_mission(ta, ida, 1, NULL, &r); /* completed: cannot start again */
-    CU_ASSERT(expect(&r, 409));
+    CU_ASSERT(fx_expect(&r, 409));
     http_resp_free(&r);
 
     complete_mission(ta, ida, "2", NULL, &r); /* never started, default score 100 */
@@ -1021,11 +779,11 @@ static void t_mission_complete(void)
     http_resp_free(&r);
 
     u = fetch_user(ida); /* read-your-write */
-    CU_ASSERT_EQUAL(jint(u, "experience_points"), 27);
-    CU_ASSERT_EQUAL(jint(u, "missions_completed"), 4);
-    CU_ASSERT_STREQ(jstr(u, "guild_rank"), "Adept");
+    CU_ASSERT_EQUAL(fx_jint(u, "experience_points"), 27);
+    CU_ASSERT_EQUAL(fx_jint(u, "missions_completed"), 4);
+    CU_ASSERT_STREQ(fx_jstr(u, "guild_rank"), "Adept");
     json_object_put(u);
-    call("GET", "/api/users/me", ta, NULL, &r);
+    fx_call("GET", "/api/users/me", ta, NULL, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "experience_points"), 27);
     http_resp_free(&r);
 
@@ -1033,19 +791,19 @@ static void t_mission_complete(void)
     CU_ASSERT_FATAL(l != NULL);
     CU_ASSERT_EQUAL(json_object_array_length(l), 4);
     p = find_progress(l, 1);
-    CU_ASSERT(p && streq(jstr(p, "status"), "completed") && is_iso_utc(jstr(p, "completed_at")) &&
-              is_iso_utc(jstr(p, "started_at")));
+    CU_ASSERT(p && fx_streq(fx_jstr(p, "status"), "completed") && fx_is_iso_utc(fx_jstr(p, "completed_at")) &&
+              fx_is_iso_utc(fx_jstr(p, "started_at")));
     CU_ASSERT(p && json_object_object_get_ex(p, "score", &sc) && json_object_get_double(sc) == 85.0);
     p = find_progress(l, 2);
-    CU_ASSERT(p && streq(jstr(p, "status"), "completed") && streq(jstr(p, "mission_name"), "Records of Apprentices"));
+    CU_ASSERT(p && fx_streq(fx_jstr(p, "status"), "completed") && fx_streq(fx_jstr(p, "mission_name"), "Records of Apprentices"));
     CU_ASSERT(p && json_object_object_get_ex(p, "score", &sc) && json_object_get_double(sc) == 100.0);
-    CU_ASSERT(p && is_iso_utc(jstr(p, "completed_at")));
+    CU_ASSERT(p && fx_is_iso_utc(fx_jstr(p, "completed_at")));
     json_object_put(l);
 
     static const char *const bad_scores[] = {"101", "-1", "abc", "100.5", ""};
     for (size_t i = 0; i < sizeof(bad_scores) / sizeof(bad_scores[0]); i++) {
         complete_mission(ta, ida, "5", bad_scores[i], &r);
-        if (!expect_422(&r, "query", "score"))
+        if (!fx_expect_422(&r, "query", "score", NULL))
             fprintf(stderr, "    score=%s\n", bad_scores[i]);
         CU_ASSERT_EQUAL(r.status, 422);
         http_resp_free(&r);
@@ -1053,25 +811,25 @@ static void t_mission_complete(void)
     static const char *const bad_mids[] = {"0", "14", "abc"};
     for (size_t i = 0; i < sizeof(bad_mids) / sizeof(bad_mids[0]); i++) {
         complete_mission(ta, ida, bad_mids[i], "50", &r);
-        if (!expect_422(&r, "path", "*"))
+        if (!fx_expect_422(&r, "path", "*", NULL))
             fprintf(stderr, "    mission %s\n", bad_mids[i]);
         CU_ASSERT_EQUAL(r.status, 422);
         http_resp_free(&r);
     }
 
     complete_mission(tb, ida, "6", "50", &r); /* another user */
-    CU_ASSERT(expect(&r, 403));
+    CU_ASSERT(fx_expect(&r, 403));
     http_resp_free(&r);
     complete_mission(NULL, ida, "6", "50", &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     complete_mission(admin_token, 2000000000L, "6", "50", &r);
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
 
     u = fetch_user(ida); /* none of the refused attempts counted */
-    CU_ASSERT_EQUAL(jint(u, "experience_points"), 27);
-    CU_ASSERT_EQUAL(jint(u, "missions_completed"), 4);
+    CU_ASSERT_EQUAL(fx_jint(u, "experience_points"), 27);
+    CU_ASSERT_EQUAL(fx_jint(u, "missions_completed"), 4);
     json_object_put(u);
 }
 
@@ -1091,14 +849,14 @@ static void t_mission_ranks(void)
         for (; m <= steps[s].upto; m++) {
             snprintf(mid, sizeof(mid), "%d", m);
             complete_mission(ta, ida, mid, "100", &r);
-            CU_ASSERT(expect(&r, 200));
+            CU_ASSERT(fx_expect(&r, 200));
             if (m == steps[s].upto)
                 CU_ASSERT_STREQ(http_jstr(&r, "guild_rank"), steps[s].rank);
             http_resp_free(&r);
         }
     }
     complete_mission(ta, ida, "13", "100", &r);
-    CU_ASSERT(expect_detail(&r, 409, "Mission already completed"));
+    CU_ASSERT(fx_expect_detail(&r, 409, "Mission already completed"));
     http_resp_free(&r);
 }
 
@@ -1116,48 +874,16 @@ struct race {
     int transport_error;
 };
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    (void)ptr;
-    (void)ud;
-    return size * nmemb;
-}
-
 /* One POST on the thread's own curl handle (http.c's shared one is not
  * thread-safe); all threads leave the barrier together. */
 static void *race_post(void *arg)
 {
     struct race *rc = arg;
-    struct curl_slist *hl = NULL;
-    char url[512], auth[2200];
-    CURL *c = curl_easy_init();
+    char auth[2200];
+    const char *h[] = {auth, rc->body ? "Content-Type: " FX_JSON_CT : NULL, NULL};
 
-    if (c == NULL) {
-        rc->transport_error = 1;
-        pthread_barrier_wait(rc->go);
-        return NULL;
-    }
-    snprintf(url, sizeof(url), "%s%s", rc->base_url, rc->path);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", rc->token);
-    hl = curl_slist_append(hl, auth);
-    hl = curl_slist_append(hl, "Expect:");
-    if (rc->body != NULL)
-        hl = curl_slist_append(hl, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, rc->body ? rc->body : "");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, rc->body ? (long)strlen(rc->body) : 0L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    pthread_barrier_wait(rc->go);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rc->status);
-    else
-        rc->transport_error = 1;
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
+    rc->transport_error = fx_post_at_once(NULL, rc->path, h, rc->body, rc->go, &rc->status) != 0;
     return NULL;
 }
 
@@ -1221,14 +947,14 @@ static void t_concurrent_completions(void)
     CU_ASSERT_EQUAL(other, 0);
 
     u = fetch_user(ida);
-    CU_ASSERT_EQUAL(jint(u, "missions_completed"), 13);
-    CU_ASSERT_EQUAL(jint(u, "experience_points"), xp);
-    CU_ASSERT_STREQ(jstr(u, "guild_rank"), "Master");
+    CU_ASSERT_EQUAL(fx_jint(u, "missions_completed"), 13);
+    CU_ASSERT_EQUAL(fx_jint(u, "experience_points"), xp);
+    CU_ASSERT_STREQ(fx_jstr(u, "guild_rank"), "Master");
     json_object_put(u);
     l = list_progress(ida);
     CU_ASSERT(l != NULL && json_object_array_length(l) == 13);
     for (size_t i = 0; l != NULL && i < json_object_array_length(l); i++)
-        CU_ASSERT_STREQ(jstr(json_object_array_get_idx(l, i), "status"), "completed");
+        CU_ASSERT_STREQ(fx_jstr(json_object_array_get_idx(l, i), "status"), "completed");
     json_object_put(l);
 }
 
@@ -1269,18 +995,15 @@ static void t_concurrent_same_mission(void)
     CU_ASSERT(l != NULL && json_object_array_length(l) == 2);
     json_object_put(l);
     u = fetch_user(ida); /* one completion counted, with one of the scores' XP */
-    CU_ASSERT_EQUAL(jint(u, "missions_completed"), 1);
-    CU_ASSERT(jint(u, "experience_points") >= 0 && jint(u, "experience_points") <= 9);
+    CU_ASSERT_EQUAL(fx_jint(u, "missions_completed"), 1);
+    CU_ASSERT(fx_jint(u, "experience_points") >= 0 && fx_jint(u, "experience_points") <= 9);
     json_object_put(u);
 }
 
 static int suite_setup(void)
 {
-    const char *user = getenv("ADMIN_USERNAME"), *pw = getenv("ADMIN_PASSWORD");
-
     admin_token[0] = '\0';
-    if (user != NULL && pw != NULL)
-        login(user, pw, admin_token, sizeof(admin_token));
+    fx_admin_login(NULL, admin_token, sizeof(admin_token));
     if (admin_token[0] == '\0')
         fprintf(stderr, "no admin token: the admin tests will fail\n");
     return 0;
@@ -1306,11 +1029,5 @@ int main(void)
         {"concurrency: one mission started/completed 10 times at once", t_concurrent_same_mission},
         {NULL, NULL},
     };
-    int rc = http_init();
-
-    if (rc != 0)
-        return rc;
-    rc = testutil_run("integration_users", cases, suite_setup, NULL);
-    http_cleanup();
-    return rc;
+    return fx_run_suite("integration_users", cases, suite_setup, NULL);
 }

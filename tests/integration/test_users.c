@@ -3,7 +3,6 @@
  * read-your-write, and completion under concurrency (50 threads, each its own
  * curl handle: 13 winners, 37 answered 409, never a 500). Names are unique. */
 #include <CUnit/CUnit.h>
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,7 +11,6 @@
 #include <unistd.h>
 
 #include "fixtures.h"
-
 
 static char admin_token[2048];
 
@@ -865,7 +863,6 @@ static void t_mission_ranks(void)
 #define RACE_THREADS 50
 
 struct race {
-    const char *base_url;
     const char *token;
     const char *body; /* JSON, or NULL for an empty body */
     char path[160];
@@ -933,7 +930,6 @@ static void t_concurrent_completions(void)
     for (int i = 0; i < RACE_THREADS; i++) {
         /* threads 0..12 take missions 1..13; the other 37 repeat them, interleaved */
         int m = i % 13 + 1;
-        rs[i].base_url = getenv("BASE_URL");
         rs[i].token = ta;
         snprintf(rs[i].path, sizeof(rs[i].path), "/api/users/%ld/missions/%d/complete?score=%d", ida,
                  m, race_score(m));
@@ -969,7 +965,6 @@ static void t_concurrent_same_mission(void)
 
     memset(rs, 0, sizeof(rs));
     for (int i = 0; i < 10; i++) {
-        rs[i].base_url = getenv("BASE_URL");
         rs[i].token = ta;
         rs[i].body = "{\"mission_id\":8}";
         snprintf(rs[i].path, sizeof(rs[i].path), "/api/users/%ld/missions", ida);
@@ -981,7 +976,6 @@ static void t_concurrent_same_mission(void)
 
     memset(rs, 0, sizeof(rs));
     for (int i = 0; i < 10; i++) {
-        rs[i].base_url = getenv("BASE_URL");
         rs[i].token = ta;
         snprintf(rs[i].path, sizeof(rs[i].path), "/api/users/%ld/missions/9/complete?score=%d", ida,
                  10 * i + 5);

@@ -334,6 +334,32 @@ long fx_admin_login(const char *name, char *tok, size_t sz)
     return fx_login(name, pw, tok, sz);
 }
 
+int fx_admin_token(char *tok, size_t sz)
+{
+    tok[0] = '\0';
+    fx_admin_login(NULL, tok, sz);
+    if (tok[0] != '\0')
+        return 0;
+    fprintf(stderr, "no admin token: the admin tests will fail\n");
+    return -1;
+}
+
+int fx_admin_setup(char *name, size_t nsz, char *tok, size_t tsz, long *id)
+{
+    const char *user = getenv("ADMIN_USERNAME");
+    struct http_resp r;
+
+    snprintf(name, nsz, "%s", user ? user : "admin");
+    tok[0] = '\0';
+    *id = -1;
+    fx_admin_login(name, tok, tsz);
+    if (tok[0] == '\0' || http_send("GET", "/api/users/me", tok, NULL, NULL, &r) != 0)
+        return -1;
+    *id = (long)http_jint(&r, "id");
+    http_resp_free(&r);
+    return *id > 0 ? 0 : -1;
+}
+
 long fx_register(const char *path, const char *name, const char *pw, long *id)
 {
     struct http_resp r;

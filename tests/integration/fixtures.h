@@ -138,6 +138,18 @@ long fx_login(const char *name, const char *pw, char *tok, size_t sz);
  * $ADMIN_PASSWORD. Returns -1 (tok untouched) when either is unset. */
 long fx_admin_login(const char *name, char *tok, size_t sz);
 
+/* A suite setup's admin token: tok becomes "" and then, through
+ * fx_admin_login(NULL, ...), the admin's token; when there is none it says
+ * so on stderr (the tests that need it fail on their own). Returns 0 when
+ * a token was obtained, else -1. */
+int fx_admin_token(char *tok, size_t sz);
+
+/* For suites that need the admin's name and id too: name gets
+ * $ADMIN_USERNAME (or "admin"), tok the admin's token (fx_admin_login;
+ * "" when none), *id the admin's id from GET /api/users/me (-1 when none).
+ * Returns 0 when all three are known, else -1. */
+int fx_admin_setup(char *name, size_t nsz, char *tok, size_t tsz, long *id);
+
 /* POSTs {"username": name, "email": name@example.com, "password": pw} to
  * path (/api/auth/register or /api/users). *id gets the new id when the
  * answer is fx_expect(201) (otherwise -1, and the answer is printed).

@@ -9,17 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "testutil.h"
-
-#define JSON_CT "application/json"
-#define FORM_CT "application/x-www-form-urlencoded"
-#define PASSWORD "correct-horse-9"
-#define CU_ASSERT_STREQ(a, b) CU_ASSERT(streq((a), (b)))
-#define CU_ASSERT_NEAR(got, want, tol) CU_ASSERT(near_ok((got), (want), (tol), #got))
+#include "fixtures.h"
 
 /* ---- the dataset -------------------------------------------------------- */
 
@@ -133,104 +125,22 @@ static int all_xp(long *out)
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int streq(const char *a, const char *b)
-{
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static int near_ok(double got, double want, double tol, const char *what)
-{
-    if (!isnan(got) && fabs(got - want) <= tol)
-        return 1;
-    fprintf(stderr, "\n    %s: got %.6f, want %.6f\n", what, got, want);
-    return 0;
-}
-
-static void show(const struct http_resp *r, const char *what)
-{
-    fprintf(stderr, "\n    [%s] got %ld: %.300s\n", what, r->status, r->body ? r->body : "");
-}
-
-static int is_json_ct(const struct http_resp *r)
-{
-    char ct[128];
-
-    return http_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
-           strcmp(ct, "application/json; charset=utf-8") == 0;
-}
-
-static int expect(const struct http_resp *r, long status)
-{
-    if (r->status == status && is_json_ct(r) && r->json != NULL)
-        return 1;
-    show(r, "expect status/json");
-    return 0;
-}
-
-static int expect_detail(const struct http_resp *r, long status, const char *detail)
-{
-    if (expect(r, status) && http_is_detail(r, detail))
-        return 1;
-    show(r, detail);
-    return 0;
-}
-
-static int str_eq(json_object *v, const char *s)
-{
-    return v != NULL && json_object_is_type(v, json_type_string) &&
-           strcmp(json_object_get_string(v), s) == 0;
-}
-
-/* 422 with an entry at loc [loc0, loc1]. */
+/* 422 with an entry at loc [loc0, loc1]. Looser than fx_expect_422 (the other
+ * entries' loc, msg and type are not checked), as this suite always was. */
 static int expect_422(const struct http_resp *r, const char *loc0, const char *loc1)
 {
     json_object *list, *loc;
 
-    if (expect(r, 422) && json_object_object_get_ex(r->json, "detail", &list) &&
+    if (fx_expect(r, 422) && json_object_object_get_ex(r->json, "detail", &list) &&
         json_object_is_type(list, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(list); i++)
             if (json_object_object_get_ex(json_object_array_get_idx(list, i), "loc", &loc) &&
-                str_eq(json_object_array_get_idx(loc, 0), loc0) &&
-                str_eq(json_object_array_get_idx(loc, 1), loc1))
+                fx_str_eq(json_object_array_get_idx(loc, 0), loc0) &&
+                fx_str_eq(json_object_array_get_idx(loc, 1), loc1))
                 return 1;
     }
-    show(r, "422");
+    fx_show(r, "422");
     return 0;
-}
-
-static long long jint(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-        return -1;
-    return json_object_get_int64(v);
-}
-
-static double jdbl(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-        !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-        return NAN;
-    return json_object_get_double(v);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-
-    return o != NULL && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
 /* True when o is an object with exactly these keys. */
@@ -245,77 +155,15 @@ static int has_keys(json_object *o, const char *const *keys, size_t n)
     return 1;
 }
 
-/* Runs "$<var> args" through the shell; returns the exit status. */
-static int run_cli(const char *var, const char *args)
-{
-    const char *cli = getenv(var);
-    char cmd[2048];
-    int rc;
-
-    if (cli == NULL)
-        return -1;
-    snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1", cli, args);
-    rc = system(cmd);
-    return rc == -1 ? -1 : WEXITSTATUS(rc);
-}
-
-/* The first column of the first row of query (no '"' inside), or -1. */
-static long long sql_long(const char *query)
-{
-    const char *cli = getenv("MYSQL_CLI");
-    char cmd[2048], line[128] = "";
-    FILE *p;
-
-    if (cli == NULL || strchr(query, '"') != NULL)
-        return -1;
-    snprintf(cmd, sizeof(cmd), "%s -N -B -e \"%s\" 2>/dev/null", cli, query);
-    if ((p = popen(cmd, "r")) == NULL)
-        return -1;
-    if (fgets(line, sizeof(line), p) == NULL)
-        line[0] = '\0';
-    if (pclose(p) != 0 || line[0] == '\0')
-        return -1;
-    return atoll(line);
-}
-
-/* GET path (token may be NULL); fatal on transport error. */
-static void get(const char *path, const char *token, struct http_resp *r)
-{
-    CU_ASSERT_FATAL(http_send("GET", path, token, NULL, NULL, r) == 0);
-}
-
-static long login(const char *name, const char *pw, char *tok, size_t sz)
-{
-    struct http_resp r;
-    char body[512];
-    long status;
-
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, pw);
-    if (http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) != 0)
-        return -1;
-    status = r.status;
-    snprintf(tok, sz, "%s", status == 200 && http_jstr(&r, "access_token")
-                                ? http_jstr(&r, "access_token") : "");
-    http_resp_free(&r);
-    return status;
-}
-
 /* ---- reset and build ---------------------------------------------------- */
 
 /* Only the admin is left, with no progress and zeroed figures; cache emptied. */
 static void reset_data(void)
 {
-    char q[512];
-
     CU_ASSERT_FATAL(strchr(admin_name, '\'') == NULL && strchr(admin_name, '"') == NULL);
-    snprintf(q, sizeof(q),
-             "-e \"DELETE FROM mission_progress; DELETE FROM users WHERE username <> '%s'; "
-             "UPDATE users SET experience_points=0, missions_completed=0, "
-             "guild_rank='Apprentice', is_active=1, is_admin=1\"",
-             admin_name);
-    CU_ASSERT_FATAL(run_cli("MYSQL_CLI", q) == 0);
-    CU_ASSERT_FATAL(sql_long("SELECT COUNT(*) FROM users") == 1);
-    CU_ASSERT(run_cli("REDIS_CLI", "FLUSHALL") == 0);
+    CU_ASSERT_FATAL(fx_reset_users(admin_name) == 0);
+    CU_ASSERT_FATAL(fx_sql_long("SELECT COUNT(*) FROM users") == 1);
+    CU_ASSERT(fx_cli_run("REDIS_CLI", "FLUSHALL") == 0);
 }
 
 /* Registers, logs in and plays one member's attempts through the API. */
@@ -323,15 +171,13 @@ static void build_member(struct member *m, int idx)
 {
     struct http_resp r;
     char body[512], path[160];
+    long status;
 
     snprintf(m->name, sizeof(m->name), "an%d_%d", (int)getpid(), idx);
-    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-             m->name, m->name, PASSWORD);
-    CU_ASSERT_FATAL(http_send("POST", "/api/auth/register", NULL, JSON_CT, body, &r) == 0);
-    CU_ASSERT_FATAL(expect(&r, 201));
-    m->id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
-    CU_ASSERT_FATAL(login(m->name, PASSWORD, m->token, sizeof(m->token)) == 200);
+    status = fx_register("/api/auth/register", m->name, FX_PASSWORD, &m->id);
+    CU_ASSERT_FATAL(status != -1);
+    CU_ASSERT_FATAL(status == 201 && m->id > 0);
+    CU_ASSERT_FATAL(fx_login(m->name, FX_PASSWORD, m->token, sizeof(m->token)) == 200);
 
     for (int i = 0; i < m->n; i++) {
         const struct attempt *a = &m->a[i];
@@ -339,19 +185,19 @@ static void build_member(struct member *m, int idx)
             snprintf(path, sizeof(path), "/api/users/%ld/missions/%d/complete?score=%d", m->id,
                      a->mission, a->score);
             CU_ASSERT_FATAL(http_send("POST", path, m->token, NULL, NULL, &r) == 0);
-            CU_ASSERT(expect(&r, 200));
+            CU_ASSERT(fx_expect(&r, 200));
         } else {
             snprintf(path, sizeof(path), "/api/users/%ld/missions", m->id);
             snprintf(body, sizeof(body), "{\"mission_id\":%d}", a->mission);
-            CU_ASSERT_FATAL(http_send("POST", path, m->token, JSON_CT, body, &r) == 0);
-            CU_ASSERT(expect(&r, 201));
+            CU_ASSERT_FATAL(http_send("POST", path, m->token, FX_JSON_CT, body, &r) == 0);
+            CU_ASSERT(fx_expect(&r, 201));
         }
         http_resp_free(&r);
     }
     if (m->inactive) {
         snprintf(path, sizeof(path), "/api/users/%ld", m->id);
-        CU_ASSERT_FATAL(http_send("PUT", path, admin_token, JSON_CT, "{\"is_active\":false}", &r) == 0);
-        CU_ASSERT(expect(&r, 200));
+        CU_ASSERT_FATAL(http_send("PUT", path, admin_token, FX_JSON_CT, "{\"is_active\":false}", &r) == 0);
+        CU_ASSERT(fx_expect(&r, 200));
         http_resp_free(&r);
     }
 }
@@ -370,8 +216,8 @@ static void check_user_stats(void)
     }
     for (int i = 0; i < n; i++)
         total_xp += xp[i];
-    get("/api/analytics/users/stats", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get("/api/analytics/users/stats", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     CU_ASSERT(has_keys(r.json, (const char *const[]){"total_users", "active_users",
                                                      "total_missions_completed",
                                                      "average_experience"}, 4));
@@ -397,22 +243,22 @@ static void check_advanced_stats(void)
         for (int k = 0; k < 5; k++)
             per_rank[k] += strcmp(rk, ranks[k]) == 0;
     }
-    get("/api/analytics/users/advanced-stats", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get("/api/analytics/users/advanced-stats", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     CU_ASSERT(has_keys(r.json, (const char *const[]){"total_users", "experience_percentiles",
                                                      "rank_distribution", "avg_missions_per_user",
                                                      "active_ratio"}, 5));
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), n);
-    pc = jget(r.json, "experience_percentiles");
+    pc = fx_jget(r.json, "experience_percentiles");
     CU_ASSERT(has_keys(pc, (const char *const[]){"p25", "p50", "p75", "p90"}, 4));
-    CU_ASSERT_NEAR(jdbl(pc, "p25"), quantile(xp, n, 0.25), 0.01);
-    CU_ASSERT_NEAR(jdbl(pc, "p50"), quantile(xp, n, 0.50), 0.01);
-    CU_ASSERT_NEAR(jdbl(pc, "p75"), quantile(xp, n, 0.75), 0.01);
-    CU_ASSERT_NEAR(jdbl(pc, "p90"), quantile(xp, n, 0.90), 0.01);
-    rd = jget(r.json, "rank_distribution");
+    CU_ASSERT_NEAR(fx_jdbl(pc, "p25"), quantile(xp, n, 0.25), 0.01);
+    CU_ASSERT_NEAR(fx_jdbl(pc, "p50"), quantile(xp, n, 0.50), 0.01);
+    CU_ASSERT_NEAR(fx_jdbl(pc, "p75"), quantile(xp, n, 0.75), 0.01);
+    CU_ASSERT_NEAR(fx_jdbl(pc, "p90"), quantile(xp, n, 0.90), 0.01);
+    rd = fx_jget(r.json, "rank_distribution");
     CU_ASSERT_FATAL(rd != NULL && json_object_is_type(rd, json_type_object));
     for (int k = 0; k < 5; k++) {
-        long long got = json_object_object_get_ex(rd, ranks[k], NULL) ? jint(rd, ranks[k]) : 0;
+        long long got = json_object_object_get_ex(rd, ranks[k], NULL) ? fx_jint(rd, ranks[k]) : 0;
         if (got != per_rank[k])
             fprintf(stderr, "\n    rank_distribution[%s]: got %lld, want %ld\n", ranks[k], got,
                     per_rank[k]);
@@ -435,10 +281,10 @@ static void check_mission_stats(void)
     json_object *list, *e;
     size_t k = 0;
 
-    get("/api/analytics/missions/stats", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get("/api/analytics/missions/stats", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     CU_ASSERT(has_keys(r.json, (const char *const[]){"missions"}, 1));
-    list = jget(r.json, "missions");
+    list = fx_jget(r.json, "missions");
     CU_ASSERT_FATAL(list != NULL && json_object_is_type(list, json_type_array));
     for (int mid = 1; mid <= 13; mid++) {
         long rows = 0, done = 0;
@@ -456,11 +302,11 @@ static void check_mission_stats(void)
         CU_ASSERT_FATAL(e != NULL);
         CU_ASSERT(has_keys(e, (const char *const[]){"mission_id", "mission_name", "total_attempts",
                                                     "completion_rate", "average_score"}, 5));
-        CU_ASSERT_EQUAL(jint(e, "mission_id"), mid);
-        CU_ASSERT_STREQ(jstr(e, "mission_name"), catalogue[mid]);
-        CU_ASSERT_EQUAL(jint(e, "total_attempts"), rows);
-        CU_ASSERT_NEAR(jdbl(e, "completion_rate"), round2(100.0 * done / rows), 0.001);
-        CU_ASSERT_NEAR(jdbl(e, "average_score"), round2(sum / rows), 0.001);
+        CU_ASSERT_EQUAL(fx_jint(e, "mission_id"), mid);
+        CU_ASSERT_STREQ(fx_jstr(e, "mission_name"), catalogue[mid]);
+        CU_ASSERT_EQUAL(fx_jint(e, "total_attempts"), rows);
+        CU_ASSERT_NEAR(fx_jdbl(e, "completion_rate"), round2(100.0 * done / rows), 0.001);
+        CU_ASSERT_NEAR(fx_jdbl(e, "average_score"), round2(sum / rows), 0.001);
     }
     CU_ASSERT_EQUAL(json_object_array_length(list), k);
     http_resp_free(&r);
@@ -502,10 +348,10 @@ static size_t check_leaderboard(int limit, int strict)
         snprintf(path, sizeof(path), "/api/analytics/leaderboard?limit=%d", limit);
     else
         snprintf(path, sizeof(path), "/api/analytics/leaderboard");
-    get(path, NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get(path, NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     CU_ASSERT(has_keys(r.json, (const char *const[]){"leaderboard"}, 1));
-    list = jget(r.json, "leaderboard");
+    list = fx_jget(r.json, "leaderboard");
     CU_ASSERT_FATAL(list != NULL && json_object_is_type(list, json_type_array));
     n = json_object_array_length(list);
     CU_ASSERT(n >= (size_t)strict);
@@ -513,17 +359,17 @@ static size_t check_leaderboard(int limit, int strict)
         e = json_object_array_get_idx(list, i);
         CU_ASSERT(has_keys(e, (const char *const[]){"rank", "username", "guild_rank",
                                                     "experience_points", "missions_completed"}, 5));
-        CU_ASSERT_EQUAL(jint(e, "rank"), (long long)i + 1);
+        CU_ASSERT_EQUAL(fx_jint(e, "rank"), (long long)i + 1);
         if (i >= (size_t)strict)
             continue;
         const struct member *m = order[i] < 0 ? NULL : &crew[order[i]];
-        if (!streq(jstr(e, "username"), m ? m->name : admin_name))
-            fprintf(stderr, "\n    leaderboard[%zu]: got %s, want %s\n", i, jstr(e, "username"),
+        if (!fx_streq(fx_jstr(e, "username"), m ? m->name : admin_name))
+            fprintf(stderr, "\n    leaderboard[%zu]: got %s, want %s\n", i, fx_jstr(e, "username"),
                     m ? m->name : admin_name);
-        CU_ASSERT_STREQ(jstr(e, "username"), m ? m->name : admin_name);
-        CU_ASSERT_EQUAL(jint(e, "experience_points"), m ? xp_of(m) : 0);
-        CU_ASSERT_EQUAL(jint(e, "missions_completed"), m ? done_of(m) : 0);
-        CU_ASSERT_STREQ(jstr(e, "guild_rank"), rank_for(m ? done_of(m) : 0));
+        CU_ASSERT_STREQ(fx_jstr(e, "username"), m ? m->name : admin_name);
+        CU_ASSERT_EQUAL(fx_jint(e, "experience_points"), m ? xp_of(m) : 0);
+        CU_ASSERT_EQUAL(fx_jint(e, "missions_completed"), m ? done_of(m) : 0);
+        CU_ASSERT_STREQ(fx_jstr(e, "guild_rank"), rank_for(m ? done_of(m) : 0));
     }
     http_resp_free(&r);
     return n;
@@ -540,8 +386,8 @@ static void check_performance(const struct member *m)
     for (int i = 0; i < m->n; i++)
         sum += row_score(&m->a[i]);
     snprintf(path, sizeof(path), "/api/analytics/users/%ld/performance", m->id);
-    get(path, admin_token, &r); /* an active caller; m itself may be inactive */
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get(path, admin_token, &r); /* an active caller; m itself may be inactive */
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "user_id"), m->id);
     CU_ASSERT_STREQ(http_jstr(&r, "username"), m->name);
     CU_ASSERT_STREQ(http_jstr(&r, "guild_rank"), rank_for(done));
@@ -550,18 +396,18 @@ static void check_performance(const struct member *m)
     CU_ASSERT_EQUAL(http_jint(&r, "missions_completed"), done);
     CU_ASSERT_NEAR(http_jnum(&r, "completion_rate"), rows ? round2(100.0 * done / rows) : 0.0, 0.001);
     CU_ASSERT_NEAR(http_jnum(&r, "average_score"), rows ? round2(sum / rows) : 0.0, 0.001);
-    list = jget(r.json, "missions");
+    list = fx_jget(r.json, "missions");
     CU_ASSERT_FATAL(list != NULL && json_object_is_type(list, json_type_array));
     CU_ASSERT_EQUAL(json_object_array_length(list), (size_t)rows);
     for (int i = 0; i < m->n; i++) {
         bool found = false;
         for (size_t j = 0; j < json_object_array_length(list); j++) {
             e = json_object_array_get_idx(list, j);
-            if (jint(e, "mission_id") != m->a[i].mission)
+            if (fx_jint(e, "mission_id") != m->a[i].mission)
                 continue;
             found = true;
-            CU_ASSERT_STREQ(jstr(e, "status"), m->a[i].done ? "completed" : "in_progress");
-            CU_ASSERT_NEAR(jdbl(e, "score"), row_score(&m->a[i]), 0.001);
+            CU_ASSERT_STREQ(fx_jstr(e, "status"), m->a[i].done ? "completed" : "in_progress");
+            CU_ASSERT_NEAR(fx_jdbl(e, "score"), row_score(&m->a[i]), 0.001);
         }
         CU_ASSERT(found);
     }
@@ -577,50 +423,50 @@ static void t_admin_only(void)
     json_object *pc, *list;
 
     reset_data();
-    get("/api/analytics/users/stats", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get("/api/analytics/users/stats", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), 1);
     CU_ASSERT_EQUAL(http_jint(&r, "active_users"), 1);
     CU_ASSERT_EQUAL(http_jint(&r, "total_missions_completed"), 0);
     CU_ASSERT_NEAR(http_jnum(&r, "average_experience"), 0.0, 0.0001);
     http_resp_free(&r);
 
-    get("/api/analytics/users/advanced-stats", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get("/api/analytics/users/advanced-stats", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), 1);
-    pc = jget(r.json, "experience_percentiles");
-    CU_ASSERT_NEAR(jdbl(pc, "p25"), 0.0, 0.0001);
-    CU_ASSERT_NEAR(jdbl(pc, "p90"), 0.0, 0.0001);
-    CU_ASSERT_EQUAL(jint(jget(r.json, "rank_distribution"), "Apprentice"), 1);
+    pc = fx_jget(r.json, "experience_percentiles");
+    CU_ASSERT_NEAR(fx_jdbl(pc, "p25"), 0.0, 0.0001);
+    CU_ASSERT_NEAR(fx_jdbl(pc, "p90"), 0.0, 0.0001);
+    CU_ASSERT_EQUAL(fx_jint(fx_jget(r.json, "rank_distribution"), "Apprentice"), 1);
     CU_ASSERT_NEAR(http_jnum(&r, "avg_missions_per_user"), 0.0, 0.0001);
     CU_ASSERT_NEAR(http_jnum(&r, "active_ratio"), 1.0, 0.0001);
     http_resp_free(&r);
 
-    get("/api/analytics/missions/stats", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
-    list = jget(r.json, "missions");
+    fx_get("/api/analytics/missions/stats", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
+    list = fx_jget(r.json, "missions");
     CU_ASSERT(list != NULL && json_object_is_type(list, json_type_array) &&
               json_object_array_length(list) == 0);
     http_resp_free(&r);
 
-    get("/api/analytics/leaderboard", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
-    list = jget(r.json, "leaderboard");
+    fx_get("/api/analytics/leaderboard", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
+    list = fx_jget(r.json, "leaderboard");
     CU_ASSERT_FATAL(list != NULL && json_object_array_length(list) == 1);
-    CU_ASSERT_STREQ(jstr(json_object_array_get_idx(list, 0), "username"), admin_name);
-    CU_ASSERT_EQUAL(jint(json_object_array_get_idx(list, 0), "rank"), 1);
+    CU_ASSERT_STREQ(fx_jstr(json_object_array_get_idx(list, 0), "username"), admin_name);
+    CU_ASSERT_EQUAL(fx_jint(json_object_array_get_idx(list, 0), "rank"), 1);
     http_resp_free(&r);
 
     {
         char path[96];
         snprintf(path, sizeof(path), "/api/analytics/users/%ld/performance", admin_id);
-        get(path, admin_token, &r);
-        CU_ASSERT_FATAL(expect(&r, 200));
+        fx_get(path, admin_token, &r);
+        CU_ASSERT_FATAL(fx_expect(&r, 200));
         CU_ASSERT_EQUAL(http_jint(&r, "missions_attempted"), 0);
         CU_ASSERT_EQUAL(http_jint(&r, "missions_completed"), 0);
         CU_ASSERT_NEAR(http_jnum(&r, "completion_rate"), 0.0, 0.0001);
         CU_ASSERT_NEAR(http_jnum(&r, "average_score"), 0.0, 0.0001);
-        list = jget(r.json, "missions");
+        list = fx_jget(r.json, "missions");
         CU_ASSERT(list != NULL && json_object_array_length(list) == 0);
         http_resp_free(&r);
     }
@@ -633,7 +479,7 @@ static void t_build(void)
         build_member(&crew[i], i);
     for (int i = 1; i < crew_n; i++)
         CU_ASSERT_FATAL(crew[i].id > crew[i - 1].id && crew[0].id > admin_id);
-    CU_ASSERT_FATAL(sql_long("SELECT COUNT(*) FROM users") == crew_n + 1);
+    CU_ASSERT_FATAL(fx_sql_long("SELECT COUNT(*) FROM users") == crew_n + 1);
     built = true;
 }
 
@@ -679,7 +525,7 @@ static void t_leaderboard(void)
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/api/analytics/leaderboard?limit=%s", bad[i]);
-        get(path, NULL, &r);
+        fx_get(path, NULL, &r);
         if (!expect_422(&r, "query", "limit"))
             fprintf(stderr, "    limit=%s\n", bad[i]);
         CU_ASSERT_EQUAL(r.status, 422);
@@ -698,23 +544,23 @@ static void t_performance(void)
 
     /* any active user may look at anyone's performance */
     snprintf(path, sizeof(path), "/api/analytics/users/%ld/performance", crew[2].id);
-    get(path, crew[1].token, &r);
-    CU_ASSERT(expect(&r, 200));
+    fx_get(path, crew[1].token, &r);
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "total_experience"), xp_of(&crew[2]));
     http_resp_free(&r);
 
-    get(path, NULL, &r);
-    CU_ASSERT(expect_detail(&r, 401, "Could not validate credentials"));
+    fx_get(path, NULL, &r);
+    CU_ASSERT(fx_expect_detail(&r, 401, "Could not validate credentials"));
     http_resp_free(&r);
-    get(path, crew[7].token, &r); /* the inactive member's token */
-    CU_ASSERT(expect_detail(&r, 403, "Inactive user"));
+    fx_get(path, crew[7].token, &r); /* the inactive member's token */
+    CU_ASSERT(fx_expect_detail(&r, 403, "Inactive user"));
     http_resp_free(&r);
     snprintf(path, sizeof(path), "/api/analytics/users/%ld/performance", crew[CREW - 1].id + 1000);
-    get(path, crew[0].token, &r);
-    CU_ASSERT(expect_detail(&r, 404, "User not found"));
+    fx_get(path, crew[0].token, &r);
+    CU_ASSERT(fx_expect_detail(&r, 404, "User not found"));
     http_resp_free(&r);
-    get("/api/analytics/users/abc/performance", crew[0].token, &r);
-    CU_ASSERT(expect(&r, 422));
+    fx_get("/api/analytics/users/abc/performance", crew[0].token, &r);
+    CU_ASSERT(fx_expect(&r, 422));
     http_resp_free(&r);
 }
 
@@ -743,7 +589,7 @@ static void t_writes_show_up(void)
         snprintf(path, sizeof(path), "/api/users/%ld/missions/%d/complete?score=%d", m->id,
                  more[i].mission, more[i].score);
         CU_ASSERT_FATAL(http_send("POST", path, m->token, NULL, NULL, &r) == 0);
-        CU_ASSERT(expect(&r, 200));
+        CU_ASSERT(fx_expect(&r, 200));
         http_resp_free(&r);
         if (i == 0)
             m->a[0] = more[0]; /* the started row, now completed */
@@ -760,8 +606,8 @@ static void t_writes_show_up(void)
 
     /* the admin reactivates the inactive member: now listed everywhere */
     snprintf(path, sizeof(path), "/api/users/%ld", crew[7].id);
-    CU_ASSERT_FATAL(http_send("PUT", path, admin_token, JSON_CT, "{\"is_active\":true}", &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT_FATAL(http_send("PUT", path, admin_token, FX_JSON_CT, "{\"is_active\":true}", &r) == 0);
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
     crew[7].inactive = false;
     check_user_stats();
@@ -795,49 +641,38 @@ static void t_leaderboard_default_limit(void)
     for (int i = 0; i < 5; i++) {
         snprintf(name, sizeof(name), "anx%d_%d", (int)getpid(), i);
         snprintf(body, sizeof(body), "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}",
-                 name, name, PASSWORD);
-        CU_ASSERT_FATAL(http_send("POST", "/api/users", NULL, JSON_CT, body, &r) == 0);
-        CU_ASSERT(expect(&r, 201));
+                 name, name, FX_PASSWORD);
+        CU_ASSERT_FATAL(http_send("POST", "/api/users", NULL, FX_JSON_CT, body, &r) == 0);
+        CU_ASSERT(fx_expect(&r, 201));
         http_resp_free(&r);
     }
-    get("/api/analytics/users/stats", NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 200));
+    fx_get("/api/analytics/users/stats", NULL, &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200));
     total = http_jint(&r, "total_users");
     http_resp_free(&r);
-    CU_ASSERT_FATAL(total == sql_long("SELECT COUNT(*) FROM users") && total > 11);
+    CU_ASSERT_FATAL(total == fx_sql_long("SELECT COUNT(*) FROM users") && total > 11);
 
-    get("/api/analytics/leaderboard", NULL, &r);
-    CU_ASSERT(expect(&r, 200));
-    list = jget(r.json, "leaderboard");
+    fx_get("/api/analytics/leaderboard", NULL, &r);
+    CU_ASSERT(fx_expect(&r, 200));
+    list = fx_jget(r.json, "leaderboard");
     CU_ASSERT(list != NULL && json_object_array_length(list) == 10);
     http_resp_free(&r);
-    get("/api/analytics/leaderboard?limit=11", NULL, &r);
-    list = jget(r.json, "leaderboard");
+    fx_get("/api/analytics/leaderboard?limit=11", NULL, &r);
+    list = fx_jget(r.json, "leaderboard");
     CU_ASSERT(list != NULL && json_object_array_length(list) == 11);
     http_resp_free(&r);
-    get("/api/analytics/leaderboard?limit=100", NULL, &r);
-    list = jget(r.json, "leaderboard");
+    fx_get("/api/analytics/leaderboard?limit=100", NULL, &r);
+    list = fx_jget(r.json, "leaderboard");
     CU_ASSERT(list != NULL && (long long)json_object_array_length(list) == total);
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        CU_ASSERT_EQUAL(jint(json_object_array_get_idx(list, i), "rank"), (long long)i + 1);
+        CU_ASSERT_EQUAL(fx_jint(json_object_array_get_idx(list, i), "rank"), (long long)i + 1);
     http_resp_free(&r);
 }
 
 static int suite_setup(void)
 {
-    const char *user = getenv("ADMIN_USERNAME"), *pw = getenv("ADMIN_PASSWORD");
-    struct http_resp r;
-
-    snprintf(admin_name, sizeof(admin_name), "%s", user ? user : "admin");
-    admin_token[0] = '\0';
-    if (pw != NULL)
-        login(admin_name, pw, admin_token, sizeof(admin_token));
-    if (admin_token[0] == '\0' || http_send("GET", "/api/users/me", admin_token, NULL, NULL, &r) != 0) {
+    if (fx_admin_setup(admin_name, sizeof(admin_name), admin_token, sizeof(admin_token), &admin_id) != 0)
         fprintf(stderr, "no admin token: the analytics suite cannot build its dataset\n");
-        return 0;
-    }
-    admin_id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
     return 0;
 }
 
@@ -855,11 +690,5 @@ int main(void)
         {"leaderboard: default limit 10", t_leaderboard_default_limit},
         {NULL, NULL},
     };
-    int rc = http_init();
-
-    if (rc != 0)
-        return rc;
-    rc = testutil_run("integration_analytics", cases, suite_setup, NULL);
-    http_cleanup();
-    return rc;
+    return fx_run_suite("integration_analytics", cases, suite_setup, NULL);
 }

@@ -11,22 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "testutil.h"
+#include "fixtures.h"
 
-#define JSON_CT "application/json"
-#define FORM_CT "application/x-www-form-urlencoded"
-#define PASSWORD "correct-horse-9"
 #define STATS "/api/analytics/users/stats"
 #define ADV "/api/analytics/users/advanced-stats"
 #define MSTATS "/api/analytics/missions/stats"
 #define LB10 "/api/analytics/leaderboard?limit=10"
 #define STAMPEDE_N 50
-#define CU_ASSERT_STREQ(a, b) CU_ASSERT(streq((a), (b)))
-#define CU_ASSERT_NEAR(got, want, tol) CU_ASSERT(near_ok((got), (want), (tol), #got))
 
 struct acct {
     long id;
@@ -40,72 +33,16 @@ static long admin_id;
 static struct acct alice;       /* a normal user: Bearer reads, 403 checks */
 static bool ready;              /* the dataset exists */
 static bool cache_stopped;      /* redis-cache is down: teardown restarts it */
-static unsigned name_seq;
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int streq(const char *a, const char *b)
-{
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static int near_ok(double got, double want, double tol, const char *what)
-{
-    if (!isnan(got) && fabs(got - want) <= tol)
-        return 1;
-    fprintf(stderr, "\n    %s: got %.6f, want %.6f\n", what, got, want);
-    return 0;
-}
-
-static double mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void show(const struct http_resp *r, const char *what)
-{
-    fprintf(stderr, "\n    [%s] got %ld: %.300s\n", what, r->status, r->body ? r->body : "");
-}
-
+/* The status alone (this suite's checks do not cover the Content-Type). */
 static int expect(const struct http_resp *r, long status, const char *what)
 {
     if (r->status == status)
         return 1;
-    show(r, what);
+    fx_show(r, what);
     return 0;
-}
-
-static json_object *jget(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-
-    return o != NULL && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static long long jint(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-
-    return v != NULL && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
-}
-
-static double jdbl(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-
-    if (v == NULL || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-        return NAN;
-    return json_object_get_double(v);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v = jget(o, key);
-
-    return v != NULL && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
 /* The X-Cache value of r ("" when absent), in a static buffer. */
@@ -138,75 +75,16 @@ static void req(const char *method, const char *path, const char *token, const c
     CU_ASSERT_FATAL(http_send_headers(method, path, token, ct, body, extra ? hdrs : NULL, r) == 0);
 }
 
-static void get(const char *path, const char *token, struct http_resp *r)
-{
-    req("GET", path, token, NULL, NULL, NULL, r);
-}
-
-/* Runs "$<var> args" through the shell; returns the exit status. */
-static int run_cli(const char *var, const char *args)
-{
-    const char *cli = getenv(var);
-    char cmd[4096];
-    int rc;
-
-    if (cli == NULL)
-        return -1;
-    snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>&1", cli, args);
-    rc = system(cmd);
-    return rc == -1 ? -1 : WEXITSTATUS(rc);
-}
-
-/* First line of "$<var> args" into out (newline stripped); -1 on failure. */
-static int cli_line(const char *var, const char *args, char *out, size_t sz)
-{
-    const char *cli = getenv(var);
-    char cmd[4096];
-    FILE *p;
-
-    out[0] = '\0';
-    if (cli == NULL)
-        return -1;
-    snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null", cli, args);
-    if ((p = popen(cmd, "r")) == NULL)
-        return -1;
-    if (fgets(out, (int)sz, p) == NULL)
-        out[0] = '\0';
-    out[strcspn(out, "\r\n")] = '\0';
-    return pclose(p) == 0 ? 0 : -1;
-}
-
-static long login(const char *name, const char *pw, char *tok, size_t sz)
-{
-    struct http_resp r;
-    char body[512];
-    long status;
-
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, pw);
-    if (http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) != 0)
-        return -1;
-    status = r.status;
-    snprintf(tok, sz, "%s", status == 200 && http_jstr(&r, "access_token")
-                                ? http_jstr(&r, "access_token") : "");
-    http_resp_free(&r);
-    return status;
-}
-
 /* Registers a fresh user (201, no cache headers) and logs it in. */
 static void new_user(struct acct *a, const char *prefix)
 {
-    struct http_resp r;
-    char body[512];
+    long status;
 
-    snprintf(a->name, sizeof(a->name), "%s%d_%u", prefix, (int)getpid(), name_seq++);
-    snprintf(body, sizeof(body),
-             "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}", a->name,
-             a->name, PASSWORD);
-    req("POST", "/api/auth/register", NULL, JSON_CT, body, NULL, &r);
-    CU_ASSERT_FATAL(expect(&r, 201, "register"));
-    a->id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
-    CU_ASSERT_FATAL(login(a->name, PASSWORD, a->token, sizeof(a->token)) == 200);
+    fx_uniq(a->name, sizeof(a->name), prefix);
+    status = fx_register("/api/auth/register", a->name, FX_PASSWORD, &a->id);
+    CU_ASSERT_FATAL(status != -1);
+    CU_ASSERT_FATAL(status == 201);
+    CU_ASSERT_FATAL(fx_login(a->name, FX_PASSWORD, a->token, sizeof(a->token)) == 200);
 }
 
 static void user_path(char *buf, size_t sz, long id)
@@ -246,17 +124,17 @@ static void reset_stats(void)
 
 static void cache_stats(struct http_resp *r)
 {
-    get("/api/cache/stats", admin_token, r);
+    fx_get("/api/cache/stats", admin_token, r);
     CU_ASSERT_FATAL(expect(r, 200, "cache stats") && r->json != NULL);
 }
 
 /* The endpoints[] member of a stats answer whose name is name. */
 static json_object *endpoint(const struct http_resp *r, const char *name)
 {
-    json_object *list = jget(r->json, "endpoints");
+    json_object *list = fx_jget(r->json, "endpoints");
 
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        if (streq(jstr(json_object_array_get_idx(list, i), "name"), name))
+        if (fx_streq(fx_jstr(json_object_array_get_idx(list, i), "name"), name))
             return json_object_array_get_idx(list, i);
     return NULL;
 }
@@ -269,7 +147,7 @@ static int cache_headers_ok(const struct http_resp *r, const char *what)
 
     if (http_header(r, "ETag", etag, sizeof(etag)) == NULL ||
         http_header(r, "Cache-Control", cc, sizeof(cc)) == NULL) {
-        show(r, what);
+        fx_show(r, what);
         return 0;
     }
     n = strlen(etag);
@@ -294,7 +172,7 @@ static int no_cache_headers(const struct http_resp *r, const char *what)
 static void warm(const char *path, const char *token, struct http_resp *r)
 {
     for (int i = 0; i < 4; i++) {
-        get(path, token, r);
+        fx_get(path, token, r);
         CU_ASSERT_FATAL(expect(r, 200, path));
         if (strcmp(xcache(r), "HIT") == 0)
             return;
@@ -307,17 +185,17 @@ static void warm(const char *path, const char *token, struct http_resp *r)
 /* The leaderboard entry of username, or NULL. */
 static json_object *lb_entry(const struct http_resp *r, const char *username)
 {
-    json_object *list = jget(r->json, "leaderboard");
+    json_object *list = fx_jget(r->json, "leaderboard");
 
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        if (streq(jstr(json_object_array_get_idx(list, i), "username"), username))
+        if (fx_streq(fx_jstr(json_object_array_get_idx(list, i), "username"), username))
             return json_object_array_get_idx(list, i);
     return NULL;
 }
 
 static size_t lb_len(const struct http_resp *r)
 {
-    json_object *list = jget(r->json, "leaderboard");
+    json_object *list = fx_jget(r->json, "leaderboard");
 
     return list != NULL ? json_object_array_length(list) : 0;
 }
@@ -325,10 +203,10 @@ static size_t lb_len(const struct http_resp *r)
 /* The missions/stats entry of mission mid, or NULL. */
 static json_object *mission_entry(const struct http_resp *r, int mid)
 {
-    json_object *list = jget(r->json, "missions");
+    json_object *list = fx_jget(r->json, "missions");
 
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        if (jint(json_object_array_get_idx(list, i), "mission_id") == mid)
+        if (fx_jint(json_object_array_get_idx(list, i), "mission_id") == mid)
             return json_object_array_get_idx(list, i);
     return NULL;
 }
@@ -340,7 +218,7 @@ static void start_mission(const struct acct *a, int mid)
 
     snprintf(path, sizeof(path), "/api/users/%ld/missions", a->id);
     snprintf(body, sizeof(body), "{\"mission_id\":%d}", mid);
-    req("POST", path, a->token, JSON_CT, body, NULL, &r);
+    req("POST", path, a->token, FX_JSON_CT, body, NULL, &r);
     CU_ASSERT(expect(&r, 201, "start mission"));
     CU_ASSERT(no_cache_headers(&r, "POST missions"));
     http_resp_free(&r);
@@ -364,7 +242,7 @@ static void put_user(long id, const char *token, const char *json)
     char path[96];
 
     user_path(path, sizeof(path), id);
-    req("PUT", path, token, JSON_CT, json, NULL, &r);
+    req("PUT", path, token, FX_JSON_CT, json, NULL, &r);
     CU_ASSERT(expect(&r, 200, "PUT user"));
     CU_ASSERT(no_cache_headers(&r, "PUT user"));
     http_resp_free(&r);
@@ -397,9 +275,9 @@ static void *tget_run(void *arg)
         hdrs[n++] = t->extra;
     if (t->go != NULL)
         pthread_barrier_wait(t->go);
-    t0 = mono_ms();
+    t0 = fx_now_ms();
     t->rc = c ? http_request_on(c, "GET", t->path, hdrs, NULL, 0, &t->r) : -1;
-    t->ms = mono_ms() - t0;
+    t->ms = fx_now_ms() - t0;
     if (c != NULL)
         curl_easy_cleanup(c);
     return NULL;
@@ -410,16 +288,9 @@ static void *tget_run(void *arg)
 /* Only the admin is left (zeroed), alice is created, the cache is empty. */
 static void t_setup(void)
 {
-    char q[512];
-
     CU_ASSERT_FATAL(admin_token[0] != '\0');
     CU_ASSERT_FATAL(strchr(admin_name, '\'') == NULL && strchr(admin_name, '"') == NULL);
-    snprintf(q, sizeof(q),
-             "-e \"DELETE FROM mission_progress; DELETE FROM users WHERE username <> '%s'; "
-             "UPDATE users SET experience_points=0, missions_completed=0, "
-             "guild_rank='Apprentice', is_active=1, is_admin=1\"",
-             admin_name);
-    CU_ASSERT_FATAL(run_cli("MYSQL_CLI", q) == 0);
+    CU_ASSERT_FATAL(fx_reset_users(admin_name) == 0);
     clear_cache("*");
     new_user(&alice, "ca");
     ready = true;
@@ -444,11 +315,11 @@ static void t_hit_miss(void)
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         char e1[128] = "", e2[128] = "";
 
-        get(routes[i].path, routes[i].token, &a);
+        fx_get(routes[i].path, routes[i].token, &a);
         CU_ASSERT(expect(&a, 200, routes[i].path));
         CU_ASSERT(is_x(&a, "MISS", routes[i].path));
         CU_ASSERT(cache_headers_ok(&a, routes[i].path));
-        get(routes[i].path, routes[i].token, &b);
+        fx_get(routes[i].path, routes[i].token, &b);
         CU_ASSERT(expect(&b, 200, routes[i].path));
         CU_ASSERT(is_x(&b, "HIT", routes[i].path));
         CU_ASSERT(cache_headers_ok(&b, routes[i].path));
@@ -457,7 +328,7 @@ static void t_hit_miss(void)
         http_header(&b, "ETag", e2, sizeof(e2));
         CU_ASSERT_STREQ(e1, e2);
         if (i == 3) { /* limit=07 names the same entry as limit=7 */
-            get("/api/analytics/leaderboard?limit=07", NULL, &c);
+            fx_get("/api/analytics/leaderboard?limit=07", NULL, &c);
             CU_ASSERT(is_x(&c, "HIT", "limit=07"));
             CU_ASSERT(same_body(&a, &c));
             http_resp_free(&c);
@@ -472,7 +343,7 @@ static void t_hit_miss(void)
         struct http_resp r;
 
         new_user(&tmp, "cw"); /* checks the register answer's status */
-        req("POST", "/api/users", NULL, JSON_CT,
+        req("POST", "/api/users", NULL, FX_JSON_CT,
             "{\"username\":\"cwx_nope\",\"email\":\"bad\",\"password\":\"x\"}", NULL, &r);
         CU_ASSERT(no_cache_headers(&r, "POST /api/users 422"));
         http_resp_free(&r);
@@ -496,11 +367,11 @@ static void t_etag_304(void)
 
     CU_ASSERT_FATAL(ready);
     clear_cache("*");
-    get(STATS, NULL, &first);
+    fx_get(STATS, NULL, &first);
     CU_ASSERT_FATAL(expect(&first, 200, "stats"));
     CU_ASSERT_FATAL(http_header(&first, "ETag", etag, sizeof(etag)) != NULL);
     for (int i = 0; i < 20; i++) { /* nginx spreads these over the responders */
-        get(STATS, NULL, &r);
+        fx_get(STATS, NULL, &r);
         CU_ASSERT(http_header(&r, "ETag", e, sizeof(e)) && strcmp(e, etag) == 0);
         CU_ASSERT(same_body(&r, &first));
         http_resp_free(&r);
@@ -558,22 +429,22 @@ static void t_inv_user_created(void)
     CU_ASSERT_FATAL(lb_len(&l0) < 10); /* the newcomer fits */
     new_user(&erin, "ce");
 
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), http_jint(&s0, "total_users") + 1);
     CU_ASSERT_EQUAL(http_jint(&r, "active_users"), http_jint(&s0, "active_users") + 1);
     http_resp_free(&r);
-    get(ADV, NULL, &r);
+    fx_get(ADV, NULL, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), http_jint(&a0, "total_users") + 1);
     http_resp_free(&r);
-    get(LB10, NULL, &r);
+    fx_get(LB10, NULL, &r);
     CU_ASSERT_EQUAL(lb_len(&r), lb_len(&l0) + 1);
     CU_ASSERT_PTR_NOT_NULL(lb_entry(&r, erin.name));
     http_resp_free(&r);
-    get("/api/analytics/leaderboard?limit=100", NULL, &r);
+    fx_get("/api/analytics/leaderboard?limit=100", NULL, &r);
     CU_ASSERT_EQUAL(lb_len(&r), lb_len(&l100) + 1);
     CU_ASSERT_PTR_NOT_NULL(lb_entry(&r, erin.name));
     http_resp_free(&r);
-    get(MSTATS, NULL, &r); /* not in the row: still served from the cache */
+    fx_get(MSTATS, NULL, &r); /* not in the row: still served from the cache */
     CU_ASSERT(is_x(&r, "HIT", "missions/stats after a registration"));
     CU_ASSERT(same_body(&r, &m0));
     http_resp_free(&r);
@@ -607,24 +478,24 @@ static void t_inv_user_updated_figures(void)
 
     put_user(carol.id, admin_token, "{\"experience_points\":777}"); /* the admin changes XP */
 
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT_NEAR(http_jnum(&r, "average_experience"),
                    http_jnum(&s0, "average_experience") + 777.0 / (double)n, 0.011);
     http_resp_free(&r);
-    get(ADV, NULL, &r);
-    CU_ASSERT(jdbl(jget(r.json, "experience_percentiles"), "p90") >
-              jdbl(jget(a0.json, "experience_percentiles"), "p90"));
+    fx_get(ADV, NULL, &r);
+    CU_ASSERT(fx_jdbl(fx_jget(r.json, "experience_percentiles"), "p90") >
+              fx_jdbl(fx_jget(a0.json, "experience_percentiles"), "p90"));
     http_resp_free(&r);
-    get(LB10, NULL, &r);
-    e = json_object_array_get_idx(jget(r.json, "leaderboard"), 0);
-    CU_ASSERT_STREQ(jstr(e, "username"), carol.name); /* the new leader */
-    CU_ASSERT_EQUAL(jint(e, "experience_points"), 777);
-    CU_ASSERT(lb_entry(&l0, carol.name) == NULL || jint(lb_entry(&l0, carol.name), "rank") > 1);
+    fx_get(LB10, NULL, &r);
+    e = json_object_array_get_idx(fx_jget(r.json, "leaderboard"), 0);
+    CU_ASSERT_STREQ(fx_jstr(e, "username"), carol.name); /* the new leader */
+    CU_ASSERT_EQUAL(fx_jint(e, "experience_points"), 777);
+    CU_ASSERT(lb_entry(&l0, carol.name) == NULL || fx_jint(lb_entry(&l0, carol.name), "rank") > 1);
     http_resp_free(&r);
-    get(upath, carol.token, &r);
+    fx_get(upath, carol.token, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "experience_points"), 777);
     http_resp_free(&r);
-    get(ppath, carol.token, &r);
+    fx_get(ppath, carol.token, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "total_experience"), 777);
     http_resp_free(&r);
     http_resp_free(&s0);
@@ -639,14 +510,14 @@ static void t_inv_user_updated_figures(void)
     user_path(upath, sizeof(upath), dave.id);
     warm(upath, admin_token, &u0);
     put_user(dave.id, admin_token, "{\"is_active\":false}");
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "active_users"), http_jint(&s0, "active_users") - 1);
     http_resp_free(&r);
-    get(ADV, NULL, &r);
+    fx_get(ADV, NULL, &r);
     CU_ASSERT_NEAR(http_jnum(&r, "active_ratio"),
                    (double)(http_jint(&s0, "active_users") - 1) / (double)n, 0.011);
     http_resp_free(&r);
-    get(upath, admin_token, &r);
+    fx_get(upath, admin_token, &r);
     CU_ASSERT_EQUAL(http_jbool(&r, "is_active"), 0);
     http_resp_free(&r);
     put_user(dave.id, admin_token, "{\"is_active\":true}");
@@ -667,14 +538,14 @@ static void t_inv_user_updated_name(void)
     warm(upath, carol.token, &u0);
     warm(ppath, carol.token, &p0);
     put_user(carol.id, carol.token, "{\"full_name\":\"Carol Renamed\"}"); /* herself */
-    get(upath, carol.token, &r);
+    fx_get(upath, carol.token, &r);
     CU_ASSERT_STREQ(http_jstr(&r, "full_name"), "Carol Renamed");
     http_resp_free(&r);
-    get(ppath, carol.token, &r); /* invalidated by the row, same figures */
+    fx_get(ppath, carol.token, &r); /* invalidated by the row, same figures */
     CU_ASSERT(is_x(&r, "MISS", "performance after a full_name update"));
     CU_ASSERT_EQUAL(http_jint(&r, "total_experience"), http_jint(&p0, "total_experience"));
     http_resp_free(&r);
-    get(STATS, NULL, &r); /* no figure changed: stats stay cached */
+    fx_get(STATS, NULL, &r); /* no figure changed: stats stay cached */
     CU_ASSERT(is_x(&r, "HIT", "users/stats after a full_name update"));
     CU_ASSERT(same_body(&r, &s0));
     http_resp_free(&r);
@@ -695,20 +566,20 @@ static void t_inv_mission_started(void)
     perf_path(ppath, sizeof(ppath), carol.id);
     warm(MSTATS, NULL, &m0);
     warm(ppath, carol.token, &p0);
-    att0 = mission_entry(&m0, 4) ? jint(mission_entry(&m0, 4), "total_attempts") : 0;
+    att0 = mission_entry(&m0, 4) ? fx_jint(mission_entry(&m0, 4), "total_attempts") : 0;
     start_mission(&carol, 4);
-    get(MSTATS, NULL, &r);
+    fx_get(MSTATS, NULL, &r);
     e = mission_entry(&r, 4);
     CU_ASSERT_FATAL(e != NULL);
-    CU_ASSERT_EQUAL(jint(e, "total_attempts"), att0 + 1);
+    CU_ASSERT_EQUAL(fx_jint(e, "total_attempts"), att0 + 1);
     http_resp_free(&r);
-    get(ppath, carol.token, &r);
+    fx_get(ppath, carol.token, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "missions_attempted"), http_jint(&p0, "missions_attempted") + 1);
-    list = jget(r.json, "missions");
+    list = fx_jget(r.json, "missions");
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        if (jint(json_object_array_get_idx(list, i), "mission_id") == 4) {
+        if (fx_jint(json_object_array_get_idx(list, i), "mission_id") == 4) {
             found = true;
-            CU_ASSERT_STREQ(jstr(json_object_array_get_idx(list, i), "status"), "in_progress");
+            CU_ASSERT_STREQ(fx_jstr(json_object_array_get_idx(list, i), "status"), "in_progress");
         }
     CU_ASSERT(found);
     http_resp_free(&r);
@@ -736,46 +607,46 @@ static void t_inv_mission_completed(void)
     n = http_jint(&s0, "total_users");
     e = mission_entry(&m0, 4);
     CU_ASSERT_FATAL(e != NULL);
-    att = jint(e, "total_attempts");
-    rate0 = jdbl(e, "completion_rate");
-    avg0 = jdbl(e, "average_score");
+    att = fx_jint(e, "total_attempts");
+    rate0 = fx_jdbl(e, "completion_rate");
+    avg0 = fx_jdbl(e, "average_score");
     done0 = llround(rate0 * (double)att / 100.0);
 
     complete_mission(&carol, 4, 90); /* +9 XP, one more completion */
 
-    get(upath, carol.token, &r);
+    fx_get(upath, carol.token, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "experience_points"), http_jint(&u0, "experience_points") + 9);
     CU_ASSERT_EQUAL(http_jint(&r, "missions_completed"), http_jint(&u0, "missions_completed") + 1);
     http_resp_free(&r);
-    get(ppath, carol.token, &r);
+    fx_get(ppath, carol.token, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "total_experience"), http_jint(&p0, "total_experience") + 9);
     CU_ASSERT_EQUAL(http_jint(&r, "missions_completed"), http_jint(&p0, "missions_completed") + 1);
     http_resp_free(&r);
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "total_missions_completed"),
                     http_jint(&s0, "total_missions_completed") + 1);
     CU_ASSERT_NEAR(http_jnum(&r, "average_experience"),
                    http_jnum(&s0, "average_experience") + 9.0 / (double)n, 0.011);
     http_resp_free(&r);
-    get(ADV, NULL, &r);
+    fx_get(ADV, NULL, &r);
     CU_ASSERT_NEAR(http_jnum(&r, "avg_missions_per_user"),
                    http_jnum(&a0, "avg_missions_per_user") + 1.0 / (double)n, 0.011);
     http_resp_free(&r);
-    get(LB10, NULL, &r);
+    fx_get(LB10, NULL, &r);
     e = lb_entry(&r, carol.name);
     CU_ASSERT_FATAL(e != NULL && lb_entry(&l0, carol.name) != NULL);
-    CU_ASSERT_EQUAL(jint(e, "experience_points"),
-                    jint(lb_entry(&l0, carol.name), "experience_points") + 9);
-    CU_ASSERT_EQUAL(jint(e, "missions_completed"),
-                    jint(lb_entry(&l0, carol.name), "missions_completed") + 1);
+    CU_ASSERT_EQUAL(fx_jint(e, "experience_points"),
+                    fx_jint(lb_entry(&l0, carol.name), "experience_points") + 9);
+    CU_ASSERT_EQUAL(fx_jint(e, "missions_completed"),
+                    fx_jint(lb_entry(&l0, carol.name), "missions_completed") + 1);
     http_resp_free(&r);
-    get(MSTATS, NULL, &r);
+    fx_get(MSTATS, NULL, &r);
     e = mission_entry(&r, 4);
     CU_ASSERT_FATAL(e != NULL);
-    CU_ASSERT_EQUAL(jint(e, "total_attempts"), att); /* the started row, now completed */
-    CU_ASSERT_NEAR(jdbl(e, "completion_rate"), round(10000.0 * (double)(done0 + 1) / (double)att) / 100.0,
+    CU_ASSERT_EQUAL(fx_jint(e, "total_attempts"), att); /* the started row, now completed */
+    CU_ASSERT_NEAR(fx_jdbl(e, "completion_rate"), round(10000.0 * (double)(done0 + 1) / (double)att) / 100.0,
                    0.011);
-    CU_ASSERT_NEAR(jdbl(e, "average_score"), round(100.0 * (avg0 * (double)att + 90.0) / (double)att) / 100.0,
+    CU_ASSERT_NEAR(fx_jdbl(e, "average_score"), round(100.0 * (avg0 * (double)att + 90.0) / (double)att) / 100.0,
                    0.011);
     http_resp_free(&r);
     http_resp_free(&u0);
@@ -810,24 +681,24 @@ static void t_inv_user_deleted(void)
     CU_ASSERT(no_cache_headers(&r, "DELETE user"));
     http_resp_free(&r);
 
-    get(upath, admin_token, &r);
+    fx_get(upath, admin_token, &r);
     CU_ASSERT(expect(&r, 404, "user after delete") && http_is_detail(&r, "User not found"));
     http_resp_free(&r);
-    get(ppath, admin_token, &r);
+    fx_get(ppath, admin_token, &r);
     CU_ASSERT(expect(&r, 404, "performance after delete"));
     http_resp_free(&r);
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), http_jint(&s0, "total_users") - 1);
     CU_ASSERT_EQUAL(http_jint(&r, "total_missions_completed"),
                     http_jint(&s0, "total_missions_completed") - 1);
     http_resp_free(&r);
-    get(ADV, NULL, &r);
+    fx_get(ADV, NULL, &r);
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), http_jint(&a0, "total_users") - 1);
     http_resp_free(&r);
-    get(LB10, NULL, &r);
+    fx_get(LB10, NULL, &r);
     CU_ASSERT_PTR_NULL(lb_entry(&r, dave.name));
     http_resp_free(&r);
-    get(MSTATS, NULL, &r);
+    fx_get(MSTATS, NULL, &r);
     CU_ASSERT_PTR_NULL(mission_entry(&r, 5));
     CU_ASSERT_PTR_NULL(mission_entry(&r, 6));
     http_resp_free(&r);
@@ -860,13 +731,13 @@ static void race(const char *path, const char *token, const char *field, void (*
 
     snprintf(hdr, sizeof(hdr), "X-Debug-Store-Delay-Ms: %d", RACE_STORE_DELAY_MS);
     clear_cache("*"); /* the slow reader must miss */
-    t0 = mono_ms();
+    t0 = fx_now_ms();
     CU_ASSERT_FATAL(pthread_create(&th, NULL, tget_run, &a) == 0);
     usleep(250 * 1000); /* the reader has computed (old value) and sleeps */
     write();
-    t_write = mono_ms() - t0;
+    t_write = fx_now_ms() - t0;
     for (int i = 0; i < 6; i++) { /* while the slow reader still holds its value */
-        get(path, token, &r);
+        fx_get(path, token, &r);
         CU_ASSERT(expect(&r, 200, path));
         if (http_jint(&r, field) != new_v) {
             stale++;
@@ -890,7 +761,7 @@ static void race(const char *path, const char *token, const char *field, void (*
     CU_ASSERT(is_x(&a.r, "MISS", "slow reader"));
     http_resp_free(&a.r);
     for (int i = 0; i < 12; i++) { /* after the stale value's store */
-        get(path, token, &r);
+        fx_get(path, token, &r);
         CU_ASSERT(expect(&r, 200, path));
         hits += strcmp(xcache(&r), "HIT") == 0;
         if (http_jint(&r, field) != new_v) {
@@ -902,15 +773,6 @@ static void race(const char *path, const char *token, const char *field, void (*
     }
     CU_ASSERT_EQUAL(stale, 0);
     CU_ASSERT(hits >= 10); /* and the cache still serves */
-}
-
-static long long sql_count_users(void)
-{
-    char line[64];
-
-    if (cli_line("MYSQL_CLI", "-N -B -e \"SELECT COUNT(*) FROM users\"", line, sizeof(line)) != 0)
-        return -1;
-    return atoll(line);
 }
 
 static void race_write_register(void)
@@ -929,7 +791,7 @@ static void race_write_xp(void)
 
 static void t_race_set_after_delete(void)
 {
-    long long n = sql_count_users();
+    long long n = fx_sql_long("SELECT COUNT(*) FROM users");
     struct acct t;
     char upath[96];
 
@@ -960,7 +822,7 @@ static void t_stampede(void)
     clear_cache("*");
     reset_stats();
     CU_ASSERT_FATAL(pthread_barrier_init(&go, NULL, STAMPEDE_N) == 0);
-    t0 = mono_ms();
+    t0 = fx_now_ms();
     for (int i = 0; i < STAMPEDE_N; i++) {
         memset(&t[i], 0, sizeof(t[i]));
         t[i].path = ADV;
@@ -980,7 +842,7 @@ static void t_stampede(void)
         miss += strcmp(xcache(&t[i].r), "MISS") == 0;
         same += t[i].rc == 0 && same_body(&t[i].r, &t[0].r);
     }
-    printf("\n    stampede: %d cold requests in %.0f ms, %d MISS\n", STAMPEDE_N, mono_ms() - t0, miss);
+    printf("\n    stampede: %d cold requests in %.0f ms, %d MISS\n", STAMPEDE_N, fx_now_ms() - t0, miss);
     CU_ASSERT_EQUAL(ok, STAMPEDE_N);
     CU_ASSERT_EQUAL(same, STAMPEDE_N);
     CU_ASSERT_EQUAL(miss, 1);
@@ -990,11 +852,11 @@ static void t_stampede(void)
     cache_stats(&st);
     e = endpoint(&st, "users.advanced-stats");
     CU_ASSERT_FATAL(e != NULL);
-    if (jint(e, "computations") != 1)
+    if (fx_jint(e, "computations") != 1)
         fprintf(stderr, "\n    users.advanced-stats: %s\n", json_object_to_json_string(e));
-    CU_ASSERT_EQUAL(jint(e, "computations"), 1);
-    CU_ASSERT_EQUAL(jint(e, "misses"), 1);
-    CU_ASSERT_EQUAL(jint(e, "hits"), STAMPEDE_N - 1);
+    CU_ASSERT_EQUAL(fx_jint(e, "computations"), 1);
+    CU_ASSERT_EQUAL(fx_jint(e, "misses"), 1);
+    CU_ASSERT_EQUAL(fx_jint(e, "hits"), STAMPEDE_N - 1);
     http_resp_free(&st);
 }
 
@@ -1005,16 +867,15 @@ static int key_exists(const char *var, const char *key)
     char args[512], line[64];
 
     snprintf(args, sizeof(args), "EXISTS '%s'", key);
-    return cli_line(var, args, line, sizeof(line)) == 0 && strcmp(line, "1") == 0;
+    return fx_cli_line(var, args, line, sizeof(line)) == 0 && strcmp(line, "1") == 0;
 }
 
 static long long count_entries(void)
 {
-    const char *prefix = getenv("REDIS_PREFIX");
     char args[256], line[64];
 
-    snprintf(args, sizeof(args), "--scan --pattern '%sc:*' | grep -vc '|lock'", prefix ? prefix : "guild:");
-    cli_line("REDIS_CACHE_CLI", args, line, sizeof(line));
+    snprintf(args, sizeof(args), "--scan --pattern '%sc:*' | grep -vc '|lock'", fx_redis_prefix());
+    fx_cli_line("REDIS_CACHE_CLI", args, line, sizeof(line));
     return atoll(line);
 }
 
@@ -1037,12 +898,12 @@ static void t_clear_patterns(void)
     http_resp_free(&r);
     n = clear_cache("leaderboard:*");
     CU_ASSERT(n >= (long long)(sizeof(limits) / sizeof(limits[0])));
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT(is_x(&r, "HIT", "users/stats after clearing leaderboards"));
     http_resp_free(&r);
     for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
         snprintf(path, sizeof(path), "/api/analytics/leaderboard?limit=%d", limits[i]);
-        get(path, NULL, &r);
+        fx_get(path, NULL, &r);
         CU_ASSERT(is_x(&r, "MISS", path));
         http_resp_free(&r);
     }
@@ -1054,9 +915,9 @@ static void t_clear_patterns(void)
     snprintf(rl_key, sizeof(rl_key), "%sratelimit:x", prefix);
     snprintf(other_key, sizeof(other_key), "other%sc:leaderboard:1@1.1", prefix);
     snprintf(args, sizeof(args), "SET '%s' keep", store_key);
-    CU_ASSERT_FATAL(run_cli("REDIS_STORE_CLI", args) == 0);
+    CU_ASSERT_FATAL(fx_cli_run("REDIS_STORE_CLI", args) == 0);
     snprintf(args, sizeof(args), "MSET '%s' keep '%s' keep '%s' keep", sess_key, rl_key, other_key);
-    CU_ASSERT_FATAL(run_cli("REDIS_CACHE_CLI", args) == 0);
+    CU_ASSERT_FATAL(fx_cli_run("REDIS_CACHE_CLI", args) == 0);
     before = count_entries();
     CU_ASSERT(before >= 5);
     req("DELETE", "/api/cache/clear?pattern=*", admin_token, NULL, NULL, NULL, &r);
@@ -1072,9 +933,9 @@ static void t_clear_patterns(void)
     CU_ASSERT(key_exists("REDIS_CACHE_CLI", rl_key));
     CU_ASSERT(key_exists("REDIS_CACHE_CLI", other_key));
     snprintf(args, sizeof(args), "DEL '%s'", store_key);
-    run_cli("REDIS_STORE_CLI", args);
+    fx_cli_run("REDIS_STORE_CLI", args);
     snprintf(args, sizeof(args), "DEL '%s' '%s' '%s'", sess_key, rl_key, other_key);
-    run_cli("REDIS_CACHE_CLI", args);
+    fx_cli_run("REDIS_CACHE_CLI", args);
 
     /* bad patterns */
     {
@@ -1124,9 +985,9 @@ static void t_admin_only(void)
 static void wait_warm(struct http_resp *r)
 {
     for (int i = 0; i < 200; i++) {
-        get("/api/cache/warm", admin_token, r);
+        fx_get("/api/cache/warm", admin_token, r);
         CU_ASSERT_FATAL(expect(r, 200, "GET warm"));
-        if (streq(http_jstr(r, "status"), "done") || streq(http_jstr(r, "status"), "failed"))
+        if (fx_streq(http_jstr(r, "status"), "done") || fx_streq(http_jstr(r, "status"), "failed"))
             return;
         http_resp_free(r);
         usleep(50 * 1000);
@@ -1151,8 +1012,8 @@ static void t_warm(void)
     req("POST", "/api/cache/warm", admin_token, NULL, NULL, NULL, &r);
     CU_ASSERT_FATAL(expect(&r, 202, "POST warm"));
     CU_ASSERT_STREQ(http_jstr(&r, "message"), "Cache warming started");
-    job = jget(r.json, "job");
-    CU_ASSERT(job != NULL && json_object_is_type(job, json_type_object) && jstr(job, "status") != NULL);
+    job = fx_jget(r.json, "job");
+    CU_ASSERT(job != NULL && json_object_is_type(job, json_type_object) && fx_jstr(job, "status") != NULL);
     http_resp_free(&r);
     wait_warm(&r);
     CU_ASSERT_STREQ(http_jstr(&r, "status"), "done");
@@ -1162,21 +1023,21 @@ static void t_warm(void)
     CU_ASSERT(!isnan(http_jnum(&r, "duration_ms")));
     http_resp_free(&r);
     for (size_t i = 0; i < sizeof(warmed) / sizeof(warmed[0]); i++) {
-        get(warmed[i], NULL, &r);
+        fx_get(warmed[i], NULL, &r);
         CU_ASSERT(expect(&r, 200, warmed[i]));
         CU_ASSERT(is_x(&r, "HIT", warmed[i]));
         http_resp_free(&r);
     }
     cache_stats(&r);
-    lw = jget(r.json, "last_warm");
-    CU_ASSERT(lw != NULL && streq(jstr(lw, "status"), "done") && jint(lw, "keys_warmed") == 7);
+    lw = fx_jget(r.json, "last_warm");
+    CU_ASSERT(lw != NULL && fx_streq(fx_jstr(lw, "status"), "done") && fx_jint(lw, "keys_warmed") == 7);
     http_resp_free(&r);
 
     /* two at once: both accepted */
     req("POST", "/api/cache/warm", admin_token, NULL, NULL, NULL, &r);
     req("POST", "/api/cache/warm", admin_token, NULL, NULL, NULL, &r2);
-    CU_ASSERT(expect(&r, 202, "first POST warm") && jget(r.json, "job") != NULL);
-    CU_ASSERT(expect(&r2, 202, "second POST warm") && jget(r2.json, "job") != NULL);
+    CU_ASSERT(expect(&r, 202, "first POST warm") && fx_jget(r.json, "job") != NULL);
+    CU_ASSERT(expect(&r2, 202, "second POST warm") && fx_jget(r2.json, "job") != NULL);
     CU_ASSERT_PTR_NOT_NULL(http_jstr(&r2, "message"));
     http_resp_free(&r);
     http_resp_free(&r2);
@@ -1201,26 +1062,26 @@ static void t_stats_fields(void)
     CU_ASSERT_FATAL(ready);
     cache_stats(&r);
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-        if (jint(r.json, ints[i]) < 0)
+        if (fx_jint(r.json, ints[i]) < 0)
             fprintf(stderr, "\n    stats: %s missing or not an integer\n", ints[i]);
-        CU_ASSERT(jint(r.json, ints[i]) >= 0);
+        CU_ASSERT(fx_jint(r.json, ints[i]) >= 0);
     }
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-        CU_ASSERT(jstr(r.json, strs[i]) != NULL && *jstr(r.json, strs[i]) != '\0');
+        CU_ASSERT(fx_jstr(r.json, strs[i]) != NULL && *fx_jstr(r.json, strs[i]) != '\0');
     CU_ASSERT_STREQ(http_jstr(&r, "status"), "connected");
-    CU_ASSERT(jstr(r.json, "maxmemory_policy") && strcmp(jstr(r.json, "maxmemory_policy"), "noeviction") != 0);
+    CU_ASSERT(fx_jstr(r.json, "maxmemory_policy") && strcmp(fx_jstr(r.json, "maxmemory_policy"), "noeviction") != 0);
     CU_ASSERT(!isnan(http_jnum(&r, "hit_rate")) && !isnan(http_jnum(&r, "miss_rate")));
-    CU_ASSERT(jget(r.json, "last_warm") == NULL ||
-              json_object_is_type(jget(r.json, "last_warm"), json_type_object));
+    CU_ASSERT(fx_jget(r.json, "last_warm") == NULL ||
+              json_object_is_type(fx_jget(r.json, "last_warm"), json_type_object));
     CU_ASSERT(json_object_object_get_ex(r.json, "last_warm", NULL));
-    list = jget(r.json, "endpoints");
+    list = fx_jget(r.json, "endpoints");
     CU_ASSERT_FATAL(list != NULL && json_object_is_type(list, json_type_array));
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         e = endpoint(&r, kinds[i]);
         CU_ASSERT_FATAL(e != NULL);
-        CU_ASSERT(jint(e, "hits") >= 0 && jint(e, "misses") >= 0);
-        CU_ASSERT(!isnan(jdbl(e, "hit_rate")) && !isnan(jdbl(e, "avg_ms_hit")) &&
-                  !isnan(jdbl(e, "avg_ms_miss")));
+        CU_ASSERT(fx_jint(e, "hits") >= 0 && fx_jint(e, "misses") >= 0);
+        CU_ASSERT(!isnan(fx_jdbl(e, "hit_rate")) && !isnan(fx_jdbl(e, "avg_ms_hit")) &&
+                  !isnan(fx_jdbl(e, "avg_ms_miss")));
     }
     http_resp_free(&r);
 }
@@ -1245,18 +1106,18 @@ static void t_redis_down(void)
 
     CU_ASSERT_FATAL(http_stack("stop redis-cache") == 0);
     cache_stopped = true;
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT(expect(&r, 200, "stats, Redis down"));
     CU_ASSERT(is_x(&r, "BYPASS", "stats, Redis down"));
     CU_ASSERT(cache_headers_ok(&r, "BYPASS"));
     CU_ASSERT(same_body(&r, &before)); /* from MySQL: same figures, same tag */
     CU_ASSERT(http_header(&r, "ETag", e, sizeof(e)) && strcmp(e, e0) == 0);
     http_resp_free(&r);
-    get(upath, alice.token, &r);
+    fx_get(upath, alice.token, &r);
     CU_ASSERT(expect(&r, 200, "user, Redis down"));
     CU_ASSERT(is_x(&r, "BYPASS", "user, Redis down"));
     http_resp_free(&r);
-    get("/api/cache/stats", admin_token, &r);
+    fx_get("/api/cache/stats", admin_token, &r);
     CU_ASSERT(expect(&r, 200, "cache stats, Redis down"));
     CU_ASSERT_STREQ(http_jstr(&r, "status"), "unavailable");
     CU_ASSERT_STREQ(http_jstr(&r, "message"), "Redis not connected");
@@ -1264,16 +1125,16 @@ static void t_redis_down(void)
               json_object_object_get_ex(r.json, "endpoints", NULL));
     http_resp_free(&r);
     new_user(&late, "cl"); /* a write during the outage: 201 */
-    get(STATS, NULL, &r);
+    fx_get(STATS, NULL, &r);
     CU_ASSERT(is_x(&r, "BYPASS", "stats after a write, Redis down"));
     CU_ASSERT_EQUAL(http_jint(&r, "total_users"), n0 + 1);
     http_resp_free(&r);
 
     CU_ASSERT_FATAL(http_stack("start redis-cache") == 0);
     cache_stopped = false;
-    t0 = mono_ms();
-    while (!hit && mono_ms() - t0 < 8000) {
-        get(STATS, NULL, &r);
+    t0 = fx_now_ms();
+    while (!hit && fx_now_ms() - t0 < 8000) {
+        fx_get(STATS, NULL, &r);
         CU_ASSERT(expect(&r, 200, "stats, Redis back"));
         miss = miss || strcmp(xcache(&r), "MISS") == 0;
         hit = strcmp(xcache(&r), "HIT") == 0;
@@ -1285,11 +1146,11 @@ static void t_redis_down(void)
         if (!hit)
             usleep(100 * 1000);
     }
-    printf("\n    cache Redis back: first HIT after %.0f ms\n", mono_ms() - t0);
+    printf("\n    cache Redis back: first HIT after %.0f ms\n", fx_now_ms() - t0);
     CU_ASSERT(hit && miss);
     usleep(1100 * 1000); /* every responder may retry by now */
     for (int i = 0; i < 12; i++) {
-        get(STATS, NULL, &r);
+        fx_get(STATS, NULL, &r);
         bypass_after += strcmp(xcache(&r), "BYPASS") == 0;
         CU_ASSERT_EQUAL(http_jint(&r, "total_users"), n0 + 1);
         http_resp_free(&r);
@@ -1313,11 +1174,11 @@ static void t_redis_paused_write(void)
     warm(STATS, NULL, &before);
     n0 = http_jint(&before, "total_users");
     http_resp_free(&before);
-    CU_ASSERT_FATAL(run_cli("REDIS_CACHE_CLI", "CLIENT PAUSE 1500 ALL") == 0);
+    CU_ASSERT_FATAL(fx_cli_run("REDIS_CACHE_CLI", "CLIENT PAUSE 1500 ALL") == 0);
     new_user(&x, "cp");
-    n1 = sql_count_users(); /* what every later read must show (at least) */
+    n1 = fx_sql_long("SELECT COUNT(*) FROM users"); /* what every later read must show (at least) */
     CU_ASSERT_FATAL(n1 >= n0 + 1);
-    run_cli("REDIS_CACHE_CLI", "CLIENT UNPAUSE");
+    fx_cli_run("REDIS_CACHE_CLI", "CLIENT UNPAUSE");
     usleep(1100 * 1000); /* responders that dropped their connection reconnect */
     { /* a burst first: every responder answers one, not only the writer's */
         struct tget t[8];
@@ -1339,7 +1200,7 @@ static void t_redis_paused_write(void)
         }
     }
     for (int i = 0; i < 12; i++) {
-        get(STATS, NULL, &r);
+        fx_get(STATS, NULL, &r);
         CU_ASSERT(expect(&r, 200, "stats after the pause"));
         if (http_jint(&r, "total_users") < n1) {
             stale++;
@@ -1395,7 +1256,7 @@ static double run_mix(const char *label, bool completions)
         }
         seed = seed * 1103515245u + 12345u;
         int k = (int)((seed >> 16) % 4);
-        get(reads[k], NULL, &r);
+        fx_get(reads[k], NULL, &r);
         CU_ASSERT(expect(&r, 200, reads[k]));
         http_resp_free(&r);
         predicted_miss += !cached[k];
@@ -1411,8 +1272,8 @@ static double run_mix(const char *label, bool completions)
         json_object *e = endpoint(&st, i == 0 ? "users.stats" : i == 1 ? "users.advanced-stats"
                                             : i == 2 ? "missions.stats" : "leaderboard");
         printf("      %-22s hits %4lld misses %3lld avg_ms_hit %7.3f avg_ms_miss %7.3f\n",
-               jstr(e, "name") ? jstr(e, "name") : "?", jint(e, "hits"), jint(e, "misses"),
-               jdbl(e, "avg_ms_hit"), jdbl(e, "avg_ms_miss"));
+               fx_jstr(e, "name") ? fx_jstr(e, "name") : "?", fx_jint(e, "hits"), fx_jint(e, "misses"),
+               fx_jdbl(e, "avg_ms_hit"), fx_jdbl(e, "avg_ms_miss"));
     }
     /* the cache misses only where the table says an entry is stale (an XFetch
      * early refresh is all but impossible 300 s from expiry) */
@@ -1441,26 +1302,16 @@ static void t_hit_rate(void)
 
 static int suite_setup(void)
 {
-    const char *user = getenv("ADMIN_USERNAME"), *pw = getenv("ADMIN_PASSWORD");
-    struct http_resp r;
-
-    snprintf(admin_name, sizeof(admin_name), "%s", user ? user : "admin");
-    admin_token[0] = '\0';
-    if (pw != NULL)
-        login(admin_name, pw, admin_token, sizeof(admin_token));
-    if (admin_token[0] == '\0' || http_send("GET", "/api/users/me", admin_token, NULL, NULL, &r) != 0) {
+    if (fx_admin_setup(admin_name, sizeof(admin_name), admin_token, sizeof(admin_token), &admin_id) != 0) {
         fprintf(stderr, "no admin token: the cache suite cannot run\n");
         return -1;
     }
-    admin_id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
-    return admin_id > 0 ? 0 : -1;
+    return 0;
 }
 
 static int suite_teardown(void)
 {
-    if (cache_stopped)
-        http_stack("start redis-cache");
+    fx_stack_restore(&cache_stopped, "redis-cache");
     return 0;
 }
 
@@ -1487,11 +1338,5 @@ int main(void)
         {"hit rate of a 95/5 read/write mix", t_hit_rate},
         {NULL, NULL},
     };
-    int rc = http_init();
-
-    if (rc != 0)
-        return rc;
-    rc = testutil_run("integration_cache", cases, suite_setup, suite_teardown);
-    http_cleanup();
-    return rc;
+    return fx_run_suite("integration_cache", cases, suite_setup, suite_teardown);
 }

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "testutil.h"
+#include "fixtures.h"
 
 static void t_ping(void)
 {
@@ -243,11 +242,5 @@ int main(void)
         {"502 from nginx is JSON", t_gateway_error_is_json},
         {NULL, NULL},
     };
-    int rc = http_init();
-
-    if (rc != 0)
-        return rc;
-    rc = testutil_run("integration_meta", cases, NULL, NULL);
-    http_cleanup();
-    return rc;
+    return fx_run_suite("integration_meta", cases, NULL, NULL);
 }

@@ -13,12 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "testutil.h"
+#include "fixtures.h"
 
-#define JSON_CT "application/json"
-#define FORM_CT "application/x-www-form-urlencoded"
-#define PASSWORD "correct-horse-9"
 #define PROXY "127.0.0.2" /* GUILD_TRUSTED_PROXIES of the test stack */
 #define PROTECTED "/api/protected-endpoint"
 #define PROT_LIMIT 10
@@ -29,23 +25,10 @@
 #define LOGIN_WINDOW 300
 
 static char admin_token[2048];
-static unsigned name_seq, ip_seq;
-static int store_stopped; /* set while the test has redis-store down */
+static unsigned ip_seq;
+static bool store_stopped; /* set while the test has redis-store down */
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static int streq(const char *a, const char *b)
-{
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void sleep_ms(double ms)
 {
@@ -58,12 +41,6 @@ static void sleep_ms(double ms)
     nanosleep(&ts, NULL);
 }
 
-/* A username unique across binaries and runs. */
-static void uniq(char *buf, size_t sz, const char *prefix)
-{
-    snprintf(buf, sz, "%s%d_%u", prefix, (int)getpid(), name_seq++);
-}
-
 /* A client address for X-Forwarded-For that no other test or run uses. */
 static void uniq_ip(char *buf, size_t sz)
 {
@@ -71,46 +48,6 @@ static void uniq_ip(char *buf, size_t sz)
 
     ip_seq++;
     snprintf(buf, sz, "10.%u.%u.%u", (pid >> 8) & 255u, pid & 255u, ip_seq & 255u);
-}
-
-static void show(const struct http_resp *r, const char *what)
-{
-    fprintf(stderr, "\n    [%s] got %ld: %.300s\n", what, r->status, r->body ? r->body : "");
-}
-
-static int is_json_ct(const struct http_resp *r)
-{
-    char ct[128];
-
-    return http_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
-           strcmp(ct, "application/json; charset=utf-8") == 0;
-}
-
-static int expect(const struct http_resp *r, long status)
-{
-    if (r->status == status && is_json_ct(r) && r->json != NULL)
-        return 1;
-    show(r, "expect status/json");
-    return 0;
-}
-
-static int expect_detail(const struct http_resp *r, long status, const char *detail)
-{
-    if (expect(r, status) && http_is_detail(r, detail))
-        return 1;
-    show(r, detail);
-    return 0;
-}
-
-static int expect_401(const struct http_resp *r)
-{
-    char www[128];
-
-    if (expect_detail(r, 401, "Could not validate credentials") &&
-        http_header(r, "WWW-Authenticate", www, sizeof(www)) && strncmp(www, "Bearer", 6) == 0)
-        return 1;
-    show(r, "401 + WWW-Authenticate: Bearer");
-    return 0;
 }
 
 /* A numeric response header, or -1 when absent. */
@@ -182,7 +119,7 @@ static long expect_429(const struct http_resp *r, long max_s)
     long n = hdr_long(r, "Retry-After");
 
     snprintf(detail, sizeof(detail), "Rate limit exceeded. Try again in %ld seconds.", n);
-    if (expect_detail(r, 429, detail) && n >= 1 && n <= max_s &&
+    if (fx_expect_detail(r, 429, detail) && n >= 1 && n <= max_s &&
         hdr_long(r, "X-RateLimit-Remaining") == 0 && hdr_long(r, "X-RateLimit-Reset") == n)
         return n;
     fprintf(stderr, "\n    429: Retry-After %ld (max %ld), Remaining %ld, Reset %ld\n", n, max_s,
@@ -203,7 +140,7 @@ static int req_tok(const char *method, const char *path, const char *token, cons
         h[n++] = auth;
     }
     if (json != NULL)
-        h[n++] = "Content-Type: " JSON_CT;
+        h[n++] = "Content-Type: " FX_JSON_CT;
     return http_request(method, path, h, json, json ? strlen(json) : 0, r);
 }
 
@@ -236,28 +173,10 @@ static int req_via(const char *ip, const char *method, const char *path, const c
  * store is down). Keys here are made of letters, digits and ":._-". */
 static long long store_cli(const char *command, const char *key)
 {
-    const char *cli = getenv("REDIS_STORE_CLI");
-    char cmd[1024], line[128] = "";
-    FILE *p;
+    char args[1024];
 
-    if (cli == NULL)
-        return -100;
-    snprintf(cmd, sizeof(cmd), "%s %s%s%s%s 2>/dev/null", cli, command, key ? " '" : "",
-             key ? key : "", key ? "'" : "");
-    if ((p = popen(cmd, "r")) == NULL)
-        return -100;
-    if (fgets(line, sizeof(line), p) == NULL)
-        line[0] = '\0';
-    if (pclose(p) != 0 || line[0] == '\0')
-        return -100;
-    return atoll(line);
-}
-
-static const char *prefix(void)
-{
-    const char *p = getenv("REDIS_PREFIX");
-
-    return p ? p : "guild:";
+    snprintf(args, sizeof(args), "%s%s%s%s", command, key ? " '" : "", key ? key : "", key ? "'" : "");
+    return fx_cli_long("REDIS_STORE_CLI", args, -100);
 }
 
 /* EXISTS <prefix><rest> on the store: 1, 0, or negative on error. */
@@ -265,41 +184,14 @@ static long long store_exists(const char *rest)
 {
     char key[512];
 
-    snprintf(key, sizeof(key), "%s%s", prefix(), rest);
+    snprintf(key, sizeof(key), "%s%s", fx_redis_prefix(), rest);
     return store_cli("EXISTS", key);
-}
-
-/* Decodes the JWT's payload and returns it (new reference) or NULL. */
-static json_object *jwt_payload(const char *token)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const char *p = strchr(token, '.'), *e;
-    char out[2048];
-    size_t n = 0;
-    unsigned acc = 0;
-    int bits = 0;
-
-    if (p == NULL || (e = strchr(++p, '.')) == NULL)
-        return NULL;
-    for (; p < e && n + 1 < sizeof(out); p++) {
-        const char *c = strchr(tbl, *p);
-        if (c == NULL)
-            return NULL;
-        acc = (acc << 6) | (unsigned)(c - tbl);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (char)((acc >> bits) & 0xFF);
-        }
-    }
-    out[n] = '\0';
-    return json_tokener_parse(out);
 }
 
 /* The token's jti (into buf) and exp; 0 or -1. */
 static int jwt_claims(const char *token, char *jti, size_t sz, long long *exp)
 {
-    json_object *o = jwt_payload(token), *v;
+    json_object *o = fx_jwt_part(token, 1), *v;
     int ok = 0;
 
     if (o != NULL && json_object_object_get_ex(o, "jti", &v) &&
@@ -319,37 +211,10 @@ static int jwt_claims(const char *token, char *jti, size_t sz, long long *exp)
 
 static long create_user(const char *name)
 {
-    struct http_resp r;
-    char body[512];
-    long id = -1;
+    long id;
 
-    snprintf(body, sizeof(body),
-             "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}", name, name,
-             PASSWORD);
-    if (http_send("POST", "/api/users", NULL, JSON_CT, body, &r) != 0)
-        return -1;
-    if (expect(&r, 201))
-        id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
+    fx_register("/api/users", name, FX_PASSWORD, &id);
     return id;
-}
-
-/* POST /api/auth/token (form) from 127.0.0.1 (429s retried); token into tok. */
-static long login(const char *name, const char *pw, char *tok, size_t sz)
-{
-    struct http_resp r;
-    char body[512];
-    long status;
-
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, pw);
-    if (http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) != 0)
-        return -1;
-    status = r.status;
-    if (tok != NULL)
-        snprintf(tok, sz, "%s",
-                 status == 200 && http_jstr(&r, "access_token") ? http_jstr(&r, "access_token") : "");
-    http_resp_free(&r);
-    return status;
 }
 
 /* A login from the trusted proxy on behalf of client ip (no retry). */
@@ -358,7 +223,7 @@ static void login_via(const char *ip, const char *name, const char *pw, struct h
     char body[512];
 
     snprintf(body, sizeof(body), "username=%s&password=%s", name, pw);
-    CU_ASSERT_FATAL(req_via(ip, "POST", "/api/auth/token", NULL, FORM_CT, body, r) == 0);
+    CU_ASSERT_FATAL(req_via(ip, "POST", "/api/auth/token", NULL, FX_FORM_CT, body, r) == 0);
 }
 
 /* A fresh user with a token; returns the id (fatal on failure). */
@@ -366,10 +231,10 @@ static long new_user(char *name, size_t nsz, char *tok, size_t tsz)
 {
     long id;
 
-    uniq(name, nsz, "rl");
+    fx_uniq(name, nsz, "rl");
     id = create_user(name);
     CU_ASSERT_FATAL(id > 0);
-    CU_ASSERT_FATAL(login(name, PASSWORD, tok, tsz) == 200);
+    CU_ASSERT_FATAL(fx_login(name, FX_PASSWORD, tok, tsz) == 200);
     return id;
 }
 
@@ -397,7 +262,7 @@ static void t_seed_loop(void)
 
     printf("\n    seed loop: 15 x GET %s, one user (protected policy: %d per %d s)\n", PROTECTED,
            PROT_LIMIT, PROT_WINDOW);
-    t0 = now_ms();
+    t0 = fx_now_ms();
     for (int i = 0; i < 15; i++) {
         struct http_resp r;
         CU_ASSERT_FATAL(req_tok("GET", PROTECTED, tok, NULL, &r) == 0);
@@ -410,10 +275,10 @@ static void t_seed_loop(void)
             printf("    call %2d: %ld  X-RateLimit-Remaining: %ld  %s\n", i + 1, r.status, rem[i],
                    r.body);
         if (i < PROT_LIMIT) {
-            if (r.status == 200 && is_json_ct(&r) && streq(http_jstr(&r, "message"), "Success"))
+            if (r.status == 200 && fx_is_json_ct(&r) && fx_streq(http_jstr(&r, "message"), "Success"))
                 ok200++;
             else
-                show(&r, "first ten: 200 Success");
+                fx_show(&r, "first ten: 200 Success");
             CU_ASSERT(limit_headers_ok(&r, "protected", PROT_LIMIT, PROT_WINDOW));
         } else if (r.status == 429) {
             n429++;
@@ -426,11 +291,11 @@ static void t_seed_loop(void)
         }
         http_resp_free(&r);
     }
-    elapsed = now_ms() - t0;
+    elapsed = fx_now_ms() - t0;
     printf("    (%d x 200, %d x 429 in %.0f ms)\n", ok200, n429, elapsed);
     /* the window is a sorted set of the admitted calls only, expiring with the window */
-    snprintf(key, sizeof(key), "%srl:protected:u:%ld", prefix(), uid);
-    if (now_ms() - t0 < PROT_WINDOW * 1000.0 - 200) {
+    snprintf(key, sizeof(key), "%srl:protected:u:%ld", fx_redis_prefix(), uid);
+    if (fx_now_ms() - t0 < PROT_WINDOW * 1000.0 - 200) {
         long long card = store_cli("ZCARD", key), pttl = store_cli("PTTL", key);
         CU_ASSERT_EQUAL(card, PROT_LIMIT);
         CU_ASSERT(pttl > 0 && pttl <= PROT_WINDOW * 1000);
@@ -464,8 +329,8 @@ static void t_second_user(void)
     CU_ASSERT_EQUAL(st[PROT_LIMIT], 429);
 
     CU_ASSERT_FATAL(req_tok("GET", PROTECTED, tb, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
-    CU_ASSERT(streq(http_jstr(&r, "message"), "Success"));
+    CU_ASSERT(fx_expect(&r, 200));
+    CU_ASSERT(fx_streq(http_jstr(&r, "message"), "Success"));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), PROT_LIMIT - 1);
     http_resp_free(&r);
 
@@ -487,7 +352,7 @@ static void t_window_frees(void)
     burst_protected(ta, PROT_LIMIT, st);
     CU_ASSERT_EQUAL(st[PROT_LIMIT - 1], 200);
     CU_ASSERT_FATAL(req_tok("GET", PROTECTED, ta, NULL, &r) == 0);
-    t429 = now_ms();
+    t429 = fx_now_ms();
     n = expect_429(&r, PROT_WINDOW);
     http_resp_free(&r);
     CU_ASSERT_FATAL(n >= 1);
@@ -503,12 +368,12 @@ static void t_window_frees(void)
         http_resp_free(&r);
     }
     /* Retry-After rounds up the time the oldest request needs to leave */
-    sleep_ms(t429 + (double)n * 1000 + 50 - now_ms());
-    waited = now_ms() - t429;
+    sleep_ms(t429 + (double)n * 1000 + 50 - fx_now_ms());
+    waited = fx_now_ms() - t429;
     CU_ASSERT(waited <= 3500);
     CU_ASSERT_FATAL(req_tok("GET", PROTECTED, ta, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
-    CU_ASSERT(streq(http_jstr(&r, "message"), "Success"));
+    CU_ASSERT(fx_expect(&r, 200));
+    CU_ASSERT(fx_streq(http_jstr(&r, "message"), "Success"));
     CU_ASSERT(limit_headers_ok(&r, "protected", PROT_LIMIT, PROT_WINDOW));
     printf("\n    429 said Retry-After %ld; after %.0f ms: %ld, remaining %ld\n", n, waited, r.status,
            hdr_long(&r, "X-RateLimit-Remaining"));
@@ -566,11 +431,11 @@ static void t_concurrency(void)
         ps[i].go = &go;
         CU_ASSERT_FATAL(pthread_create(&th[i], NULL, par_get, &ps[i]) == 0);
     }
-    t0 = now_ms();
+    t0 = fx_now_ms();
     pthread_barrier_wait(&go);
     for (int i = 0; i < PAR; i++)
         pthread_join(th[i], NULL);
-    elapsed = now_ms() - t0;
+    elapsed = fx_now_ms() - t0;
     pthread_barrier_destroy(&go);
     for (int i = 0; i < PAR; i++) {
         if (ps[i].status == 200) {
@@ -613,12 +478,12 @@ static void t_anonymous_ip(void)
 
     uniq_ip(ip, sizeof(ip));
     uniq_ip(ip2, sizeof(ip2));
-    t0 = now_ms();
+    t0 = fx_now_ms();
     for (int i = 0; i < API_LIMIT; i++) {
         CU_ASSERT_FATAL(req_via(ip, "GET", path, NULL, NULL, NULL, &r) == 0);
         rem[i] = hdr_long(&r, "X-RateLimit-Remaining");
         if (r.status != 200 && all200) {
-            show(&r, "anonymous request within the limit");
+            fx_show(&r, "anonymous request within the limit");
             all200 = 0;
         }
         if (i == 0)
@@ -627,7 +492,7 @@ static void t_anonymous_ip(void)
     }
     /* 301st */
     CU_ASSERT_FATAL(req_via(ip, "GET", path, NULL, NULL, NULL, &r) == 0);
-    elapsed = now_ms() - t0;
+    elapsed = fx_now_ms() - t0;
     for (int i = 0; i < API_LIMIT; i++) {
         exact &= rem[i] == API_LIMIT - 1 - i;
         atleast &= rem[i] >= API_LIMIT - 1 - i && rem[i] < API_LIMIT;
@@ -656,7 +521,7 @@ static void t_anonymous_ip(void)
 
     /* another client address behind the same proxy has its own bucket */
     CU_ASSERT_FATAL(req_via(ip2, "GET", path, NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 1);
     http_resp_free(&r);
 }
@@ -700,15 +565,15 @@ static void t_trusted_proxy(void)
 
     /* 127.0.0.2 is trusted: each X-Forwarded-For address is its own bucket */
     CU_ASSERT_FATAL(req_via(b1, "GET", path, NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 1);
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_via(b2, "GET", path, NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 1);
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_via(b1, "GET", path, NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 2);
     http_resp_free(&r);
     snprintf(key, sizeof(key), "rl:api:ip:%s", b1);
@@ -719,7 +584,7 @@ static void t_trusted_proxy(void)
     /* a chain ending in the proxy itself names the hop before it */
     snprintf(hdr, sizeof(hdr), "%s, " PROXY, b3);
     CU_ASSERT_FATAL(req_via(hdr, "GET", path, NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 1);
     http_resp_free(&r);
     snprintf(key, sizeof(key), "rl:api:ip:%s", b3);
@@ -734,9 +599,9 @@ static void t_brute_force(void)
     struct http_resp r;
     long n;
 
-    uniq(u, sizeof(u), "rlbf");
-    uniq(v, sizeof(v), "rlbf");
-    uniq(w, sizeof(w), "rlbf");
+    fx_uniq(u, sizeof(u), "rlbf");
+    fx_uniq(v, sizeof(v), "rlbf");
+    fx_uniq(w, sizeof(w), "rlbf");
     CU_ASSERT_FATAL(create_user(u) > 0);
     CU_ASSERT_FATAL(create_user(v) > 0);
     CU_ASSERT_FATAL(create_user(w) > 0);
@@ -745,11 +610,11 @@ static void t_brute_force(void)
 
     for (int i = 0; i < LOGIN_LIMIT; i++) {
         login_via(x, u, "wrong-password-1", &r);
-        CU_ASSERT(expect_detail(&r, 401, "Incorrect username or password"));
+        CU_ASSERT(fx_expect_detail(&r, 401, "Incorrect username or password"));
         http_resp_free(&r);
     }
     /* the 6th attempt is refused even with the right password */
-    login_via(x, u, PASSWORD, &r);
+    login_via(x, u, FX_PASSWORD, &r);
     n = expect_429(&r, LOGIN_WINDOW);
     CU_ASSERT(n >= 1);
     CU_ASSERT(http_jstr(&r, "access_token") == NULL);
@@ -760,27 +625,27 @@ static void t_brute_force(void)
     http_resp_free(&r);
 
     /* the same user from another address: its own window */
-    login_via(y, u, PASSWORD, &r);
-    CU_ASSERT(expect(&r, 200));
+    login_via(y, u, FX_PASSWORD, &r);
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT(http_jstr(&r, "access_token") != NULL);
     http_resp_free(&r);
 
     /* another user's success from x clears nothing of u's window */
-    login_via(x, v, PASSWORD, &r);
-    CU_ASSERT(expect(&r, 200));
+    login_via(x, v, FX_PASSWORD, &r);
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
-    login_via(x, u, PASSWORD, &r);
+    login_via(x, u, FX_PASSWORD, &r);
     CU_ASSERT(expect_429(&r, LOGIN_WINDOW) > 0);
     http_resp_free(&r);
 
     /* successes do not count: w logs in more often than the limit from x */
     for (int i = 0; i < LOGIN_LIMIT + 2; i++) {
-        login_via(x, w, PASSWORD, &r);
-        CU_ASSERT(expect(&r, 200));
+        login_via(x, w, FX_PASSWORD, &r);
+        CU_ASSERT(fx_expect(&r, 200));
         http_resp_free(&r);
     }
     /* and u from 127.0.0.1 directly is yet another (ip, username) pair */
-    CU_ASSERT_EQUAL(login(u, PASSWORD, tok, sizeof(tok)), 200);
+    CU_ASSERT_EQUAL(fx_login(u, FX_PASSWORD, tok, sizeof(tok)), 200);
 }
 
 /* 20 wrong-password guesses at once from one address: the attempt is
@@ -794,39 +659,14 @@ struct guess {
     long status;
 };
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    (void)ptr;
-    (void)ud;
-    return size * nmemb;
-}
-
 static void *guess_post(void *arg)
 {
     struct guess *g = arg;
-    struct curl_slist *hl = NULL;
-    char url[512], xff[96];
-    CURL *c = curl_easy_init();
+    char xff[96];
+    const char *h[] = {xff, NULL};
 
-    snprintf(url, sizeof(url), "%s/api/auth/token", getenv("BASE_URL"));
     snprintf(xff, sizeof(xff), "X-Forwarded-For: %s", g->xff);
-    hl = curl_slist_append(hl, xff);
-    hl = curl_slist_append(hl, "Expect:");
-    if (c != NULL) {
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_INTERFACE, PROXY);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, g->body);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    }
-    pthread_barrier_wait(g->go);
-    if (c != NULL && curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &g->status);
-    curl_slist_free_all(hl);
-    if (c != NULL)
-        curl_easy_cleanup(c);
+    fx_post_at_once(PROXY, "/api/auth/token", h, g->body, g->go, &g->status);
     return NULL;
 }
 
@@ -839,7 +679,7 @@ static void t_brute_force_parallel(void)
     struct http_resp r;
     int n401 = 0, n429 = 0, other = 0;
 
-    uniq(u, sizeof(u), "rlbf");
+    fx_uniq(u, sizeof(u), "rlbf");
     CU_ASSERT_FATAL(create_user(u) > 0);
     uniq_ip(x, sizeof(x));
     snprintf(body, sizeof(body), "username=%s&password=wrong-password-2", u);
@@ -867,7 +707,7 @@ static void t_brute_force_parallel(void)
     CU_ASSERT_EQUAL(n401, LOGIN_LIMIT);
     CU_ASSERT_EQUAL(n429, GUESSES - LOGIN_LIMIT);
     CU_ASSERT_EQUAL(other, 0);
-    login_via(x, u, PASSWORD, &r);
+    login_via(x, u, FX_PASSWORD, &r);
     CU_ASSERT(expect_429(&r, LOGIN_WINDOW) > 0);
     http_resp_free(&r);
 }
@@ -913,19 +753,19 @@ static void t_headers_everywhere(void)
     /* anonymous (per client address) answers carry them too, a 401 included */
     uniq_ip(ip, sizeof(ip));
     CU_ASSERT_FATAL(req_via(ip, "GET", "/api/users/me", NULL, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     CU_ASSERT(limit_headers_ok(&r, "api", API_LIMIT, API_WINDOW));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 1);
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_via(ip, "GET", "/api/analytics/leaderboard?limit=3", NULL, NULL, NULL,
                             &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT(limit_headers_ok(&r, "api", API_LIMIT, API_WINDOW));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 2);
     http_resp_free(&r);
     /* an invalid token counts against the address, and is refused */
     CU_ASSERT_FATAL(req_via(ip, "GET", "/api/users/me", "not.a.token", NULL, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     CU_ASSERT(limit_headers_ok(&r, "api", API_LIMIT, API_WINDOW));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 3);
     http_resp_free(&r);
@@ -953,7 +793,7 @@ static void t_logout(void)
     CU_ASSERT_FATAL(jwt_claims(t1, jti, sizeof(jti), &exp) == 0);
     /* a second token of the same user, issued before the logout */
     sleep_ms(5);
-    CU_ASSERT_FATAL(login(a, PASSWORD, t2, sizeof(t2)) == 200);
+    CU_ASSERT_FATAL(fx_login(a, FX_PASSWORD, t2, sizeof(t2)) == 200);
     CU_ASSERT(strcmp(t1, t2) != 0);
 
     CU_ASSERT_FATAL(req_tok("POST", "/api/auth/logout", t1, NULL, &r) == 0);
@@ -962,29 +802,29 @@ static void t_logout(void)
     http_resp_free(&r);
 
     CU_ASSERT_FATAL(req_tok("GET", "/api/users/me", t1, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_tok("GET", PROTECTED, t1, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_tok("POST", "/api/auth/refresh", t1, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r)); /* a revoked token cannot buy a new one */
+    CU_ASSERT(fx_expect_401(&r)); /* a revoked token cannot buy a new one */
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_tok("POST", "/api/auth/logout", t1, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
 
     /* the other token still works */
     CU_ASSERT_FATAL(req_tok("GET", "/api/users/me", t2, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "id"), id);
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_tok("GET", PROTECTED, t2, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 
     /* the denylist entry lives in the store until the token would expire */
-    snprintf(key, sizeof(key), "%srevoked:%s", prefix(), jti);
+    snprintf(key, sizeof(key), "%srevoked:%s", fx_redis_prefix(), jti);
     CU_ASSERT_EQUAL(store_cli("EXISTS", key), 1);
     ttl = store_cli("TTL", key);
     printf("\n    revoked:%s TTL %lld s (token expires in %lld s)\n", jti, ttl,
@@ -1005,15 +845,15 @@ static void t_clear_keeps_store(void)
     double t_window;
 
     /* a session */
-    CU_ASSERT_FATAL(http_send("POST", "/api/sessions", t1, JSON_CT, "{\"theme\":\"dark\"}", &r) == 0);
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT_FATAL(http_send("POST", "/api/sessions", t1, FX_JSON_CT, "{\"theme\":\"dark\"}", &r) == 0);
+    CU_ASSERT(fx_expect(&r, 201));
     if (http_jstr(&r, "session_id") != NULL)
         snprintf(sid, sizeof(sid), "%s", http_jstr(&r, "session_id"));
     http_resp_free(&r);
     CU_ASSERT_FATAL(sid[0] != '\0');
 
     /* a revoked token */
-    CU_ASSERT_FATAL(login(a, PASSWORD, t2, sizeof(t2)) == 200);
+    CU_ASSERT_FATAL(fx_login(a, FX_PASSWORD, t2, sizeof(t2)) == 200);
     CU_ASSERT_FATAL(jwt_claims(t2, jti, sizeof(jti), &exp) == 0);
     CU_ASSERT_FATAL(req_tok("POST", "/api/auth/logout", t2, NULL, &r) == 0);
     CU_ASSERT_EQUAL(r.status, 204);
@@ -1024,13 +864,13 @@ static void t_clear_keeps_store(void)
     login_via(x, a, "wrong-password-1", &r);
     CU_ASSERT_EQUAL(r.status, 401);
     http_resp_free(&r);
-    t_window = now_ms();
+    t_window = fx_now_ms();
     burst_protected(t1, PROT_LIMIT + 1, st);
     CU_ASSERT_EQUAL(st[PROT_LIMIT], 429);
 
     CU_ASSERT_FATAL(http_send("DELETE", "/api/cache/clear?pattern=*", admin_token, NULL, NULL,
                               &r) == 0);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT(http_jint(&r, "deleted") >= 0);
     http_resp_free(&r);
 
@@ -1043,7 +883,7 @@ static void t_clear_keeps_store(void)
     snprintf(key, sizeof(key), "rl:login:%s:%s", x, a);
     CU_ASSERT_EQUAL(store_exists(key), 1);
     snprintf(key, sizeof(key), "rl:protected:u:%ld", id);
-    if (now_ms() - t_window < (PROT_WINDOW - 0.5) * 1000) {
+    if (fx_now_ms() - t_window < (PROT_WINDOW - 0.5) * 1000) {
         CU_ASSERT_EQUAL(store_exists(key), 1);
         CU_ASSERT_FATAL(req_tok("GET", PROTECTED, t1, NULL, &r) == 0);
         CU_ASSERT(expect_429(&r, PROT_WINDOW) > 0); /* the window survived: still limited */
@@ -1054,11 +894,11 @@ static void t_clear_keeps_store(void)
 
     snprintf(path, sizeof(path), "/api/sessions/%s", sid);
     CU_ASSERT_FATAL(http_send("GET", path, t1, NULL, NULL, &r) == 0);
-    CU_ASSERT(expect(&r, 200));
-    CU_ASSERT(streq(http_jstr(&r, "theme"), "dark"));
+    CU_ASSERT(fx_expect(&r, 200));
+    CU_ASSERT(fx_streq(http_jstr(&r, "theme"), "dark"));
     http_resp_free(&r);
     CU_ASSERT_FATAL(req_tok("GET", "/api/users/me", t2, NULL, &r) == 0);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     /* the login window still counts the failure: 4 more, then 429 */
     for (int i = 0; i < LOGIN_LIMIT - 1; i++) {
@@ -1066,7 +906,7 @@ static void t_clear_keeps_store(void)
         CU_ASSERT_EQUAL(r.status, 401);
         http_resp_free(&r);
     }
-    login_via(x, a, PASSWORD, &r);
+    login_via(x, a, FX_PASSWORD, &r);
     CU_ASSERT(expect_429(&r, LOGIN_WINDOW) > 0);
     http_resp_free(&r);
 }
@@ -1097,8 +937,8 @@ static void t_store_down(void)
 
     new_user(a, sizeof(a), ta, sizeof(ta));
     uniq_ip(ip, sizeof(ip));
-    CU_ASSERT_FATAL(http_send("POST", "/api/sessions", ta, JSON_CT, "{\"k\":1}", &r) == 0);
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT_FATAL(http_send("POST", "/api/sessions", ta, FX_JSON_CT, "{\"k\":1}", &r) == 0);
+    CU_ASSERT(fx_expect(&r, 201));
     if (http_jstr(&r, "session_id") != NULL)
         snprintf(sid, sizeof(sid), "%s", http_jstr(&r, "session_id"));
     http_resp_free(&r);
@@ -1106,7 +946,7 @@ static void t_store_down(void)
     snprintf(path, sizeof(path), "/api/sessions/%s", sid);
 
     /* from here on, no fatal assertion until the store is back */
-    store_stopped = 1;
+    store_stopped = true;
     rc_stop = http_stack("stop redis-store");
     CU_ASSERT_EQUAL(rc_stop, 0);
     CU_ASSERT(store_cli("PING", NULL) == -100); /* really down */
@@ -1117,10 +957,10 @@ static void t_store_down(void)
             CU_FAIL("transport error");
             continue;
         }
-        if (r.status == 200 && streq(http_jstr(&r, "message"), "Success"))
+        if (r.status == 200 && fx_streq(http_jstr(&r, "message"), "Success"))
             allowed++;
         else
-            show(&r, "protected while the store is down");
+            fx_show(&r, "protected while the store is down");
         if (no_limit_headers(&r))
             bare++;
         http_resp_free(&r);
@@ -1129,24 +969,24 @@ static void t_store_down(void)
     CU_ASSERT_EQUAL(bare, PROT_LIMIT + 3);
     /* the denylist cannot be read: tokens are accepted (fail open by default) */
     if (req_tok("GET", "/api/users/me", ta, NULL, &r) == 0) {
-        CU_ASSERT(expect(&r, 200));
+        CU_ASSERT(fx_expect(&r, 200));
         CU_ASSERT(no_limit_headers(&r));
         http_resp_free(&r);
     }
     if (req_tok("POST", "/api/sessions", ta, "{\"k\":2}", &r) == 0) {
-        CU_ASSERT(expect_detail(&r, 503, "Session store unavailable"));
+        CU_ASSERT(fx_expect_detail(&r, 503, "Session store unavailable"));
         http_resp_free(&r);
     }
     if (req_tok("GET", path, ta, NULL, &r) == 0) {
-        CU_ASSERT(expect_detail(&r, 503, "Session store unavailable"));
+        CU_ASSERT(fx_expect_detail(&r, 503, "Session store unavailable"));
         http_resp_free(&r);
     }
     if (req_tok("GET", "/api/sessions", ta, NULL, &r) == 0) {
-        CU_ASSERT(expect_detail(&r, 503, "Session store unavailable"));
+        CU_ASSERT(fx_expect_detail(&r, 503, "Session store unavailable"));
         http_resp_free(&r);
     }
     if (req_tok("DELETE", path, ta, NULL, &r) == 0) {
-        CU_ASSERT(expect_detail(&r, 503, "Session store unavailable"));
+        CU_ASSERT(fx_expect_detail(&r, 503, "Session store unavailable"));
         http_resp_free(&r);
     }
 
@@ -1157,8 +997,8 @@ static void t_store_down(void)
     /* recovery without restarting responders: poll until 8 answers in a row
      * carry the limit headers (every responder has reconnected), then a
      * session can be created */
-    t0 = now_ms();
-    while (now_ms() - t0 < 15000 && !(stable >= 8 && created)) {
+    t0 = fx_now_ms();
+    while (fx_now_ms() - t0 < 15000 && !(stable >= 8 && created)) {
         /* any /api/ answer carries the headers once the limiter reaches the store */
         if (req_via(ip, "GET", "/api/nope", NULL, NULL, NULL, &r) != 0) {
             sleep_ms(100);
@@ -1166,7 +1006,7 @@ static void t_store_down(void)
         }
         if (r.status == 404 && has_hdr(&r, "X-RateLimit-Limit")) {
             if (recovered_ms < 0)
-                recovered_ms = now_ms() - t0;
+                recovered_ms = fx_now_ms() - t0;
             stable++;
         } else {
             stable = 0;
@@ -1184,17 +1024,17 @@ static void t_store_down(void)
             sleep_ms(stable > 0 ? 20 : 200);
     }
     printf("\n    store back: first limited answer after %.0f ms, stable + session after %.0f ms\n",
-           recovered_ms, now_ms() - t0);
+           recovered_ms, fx_now_ms() - t0);
     CU_ASSERT(stable >= 8);
     CU_ASSERT(created);
     CU_ASSERT(recovered_ms >= 0 && recovered_ms <= 5000);
-    CU_ASSERT(now_ms() - t0 <= 8000);
+    CU_ASSERT(fx_now_ms() - t0 <= 8000);
     if (fcgi_pid > 0)
         CU_ASSERT_EQUAL(read_pidfile("FCGI_PID"), fcgi_pid);
 
     /* limiting works again */
     if (req_tok("GET", PROTECTED, ta, NULL, &r) == 0) {
-        CU_ASSERT(expect(&r, 200));
+        CU_ASSERT(fx_expect(&r, 200));
         CU_ASSERT(limit_headers_ok(&r, "protected", PROT_LIMIT, PROT_WINDOW));
         http_resp_free(&r);
     }
@@ -1204,13 +1044,7 @@ static void t_store_down(void)
 
 static int suite_setup(void)
 {
-    const char *user = getenv("ADMIN_USERNAME"), *pw = getenv("ADMIN_PASSWORD");
-
-    admin_token[0] = '\0';
-    if (user != NULL && pw != NULL)
-        login(user, pw, admin_token, sizeof(admin_token));
-    if (admin_token[0] == '\0')
-        fprintf(stderr, "no admin token: the admin tests will fail\n");
+    fx_admin_token(admin_token, sizeof(admin_token));
     if (getenv("REDIS_STORE_CLI") == NULL)
         fprintf(stderr, "REDIS_STORE_CLI is not set: the Redis key checks will fail\n");
     return 0;
@@ -1219,8 +1053,7 @@ static int suite_setup(void)
 /* Never leave the store down, whatever failed. */
 static int suite_teardown(void)
 {
-    if (store_stopped && http_stack("start redis-store") == 0)
-        store_stopped = 0;
+    fx_stack_restore(&store_stopped, "redis-store");
     return 0;
 }
 
@@ -1241,12 +1074,8 @@ int main(void)
         {"store Redis down: fail open, sessions 503, recovery", t_store_down},
         {NULL, NULL},
     };
-    int rc = http_init();
+    int rc = fx_run_suite("integration_ratelimit", cases, suite_setup, suite_teardown);
 
-    if (rc != 0)
-        return rc;
-    rc = testutil_run("integration_ratelimit", cases, suite_setup, suite_teardown);
     suite_teardown();
-    http_cleanup();
     return rc;
 }

@@ -10,76 +10,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "testutil.h"
+#include "fixtures.h"
 
-#define JSON_CT "application/json"
-#define FORM_CT "application/x-www-form-urlencoded"
-#define PASSWORD "correct-horse-9"
 #define TTL_S 86400
-#define CU_ASSERT_STREQ(a, b) CU_ASSERT(streq((a), (b)))
 
 static char admin_token[2048];
-static unsigned name_seq;
 
 /* ---- helpers -------------------------------------------------------------- */
-
-static int streq(const char *a, const char *b)
-{
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
-static void uniq(char *buf, size_t sz, const char *prefix)
-{
-    snprintf(buf, sz, "%s%d_%u", prefix, (int)getpid(), name_seq++);
-}
-
-static void show(const struct http_resp *r, const char *what)
-{
-    fprintf(stderr, "\n    [%s] got %ld: %.300s\n", what, r->status, r->body ? r->body : "");
-}
-
-static int is_json_ct(const struct http_resp *r)
-{
-    char ct[128];
-
-    return http_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
-           strcmp(ct, "application/json; charset=utf-8") == 0;
-}
-
-static int expect(const struct http_resp *r, long status)
-{
-    if (r->status == status && is_json_ct(r) && r->json != NULL)
-        return 1;
-    show(r, "expect status/json");
-    return 0;
-}
-
-static int expect_detail(const struct http_resp *r, long status, const char *detail)
-{
-    if (expect(r, status) && http_is_detail(r, detail))
-        return 1;
-    show(r, detail);
-    return 0;
-}
 
 /* status with some {"detail": "<string>"} body. */
 static int expect_some_detail(const struct http_resp *r, long status)
 {
-    if (expect(r, status) && http_jstr(r, "detail") != NULL)
+    if (fx_expect(r, status) && http_jstr(r, "detail") != NULL)
         return 1;
-    show(r, "detail string");
-    return 0;
-}
-
-static int expect_401(const struct http_resp *r)
-{
-    char www[128];
-
-    if (expect_detail(r, 401, "Could not validate credentials") &&
-        http_header(r, "WWW-Authenticate", www, sizeof(www)) && strncmp(www, "Bearer", 6) == 0)
-        return 1;
-    show(r, "401 + WWW-Authenticate: Bearer");
+    fx_show(r, "detail string");
     return 0;
 }
 
@@ -88,13 +32,13 @@ static int expect_204(const struct http_resp *r)
 {
     if (r->status == 204 && r->body_len == 0)
         return 1;
-    show(r, "204 without a body");
+    fx_show(r, "204 without a body");
     return 0;
 }
 
 static int expect_404(const struct http_resp *r)
 {
-    return expect_detail(r, 404, "Session not found");
+    return fx_expect_detail(r, 404, "Session not found");
 }
 
 /* 422 in FastAPI's shape with loc starting at "body". */
@@ -102,13 +46,13 @@ static int expect_422_body(const struct http_resp *r)
 {
     json_object *list, *e, *loc;
 
-    if (expect(r, 422) && json_object_object_get_ex(r->json, "detail", &list) &&
+    if (fx_expect(r, 422) && json_object_object_get_ex(r->json, "detail", &list) &&
         json_object_is_type(list, json_type_array) && json_object_array_length(list) > 0 &&
         (e = json_object_array_get_idx(list, 0)) != NULL &&
         json_object_object_get_ex(e, "loc", &loc) && json_object_is_type(loc, json_type_array) &&
-        streq(json_object_get_string(json_object_array_get_idx(loc, 0)), "body"))
+        fx_streq(json_object_get_string(json_object_array_get_idx(loc, 0)), "body"))
         return 1;
-    show(r, "422 at body");
+    fx_show(r, "422 at body");
     return 0;
 }
 
@@ -152,88 +96,29 @@ static long long iso_time(const char *s)
     return (long long)timegm(&tm);
 }
 
-static const char *jstr(json_object *o, const char *key)
+/* Runs "$REDIS_STORE_CLI command '<prefix>rest' arg" (arg: digits only or
+ * "", e.g. PEXPIRE key 1); the first output line as a number, -100 on failure. */
+static long long store_cli_arg(const char *command, const char *rest, const char *arg)
 {
-    json_object *v;
+    char args[1024];
 
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
+    snprintf(args, sizeof(args), "%s '%s%s' %s", command, fx_redis_prefix(), rest, arg);
+    return fx_cli_long("REDIS_STORE_CLI", args, -100);
 }
-
-/* Runs "$REDIS_STORE_CLI command '<prefix>rest'"; the first output line as
- * a number, -100 on failure. */
-static long long store_cli_arg(const char *command, const char *rest, const char *arg);
 
 static long long store_cli(const char *command, const char *rest)
 {
     return store_cli_arg(command, rest, "");
 }
 
-/* The same with a trailing argument (digits only), e.g. PEXPIRE key 1. */
-static long long store_cli_arg(const char *command, const char *rest, const char *arg)
-{
-    const char *cli = getenv("REDIS_STORE_CLI"), *prefix = getenv("REDIS_PREFIX");
-    char cmd[1024], line[128] = "";
-    FILE *p;
-
-    if (cli == NULL)
-        return -100;
-    snprintf(cmd, sizeof(cmd), "%s %s '%s%s' %s 2>/dev/null", cli, command,
-             prefix ? prefix : "guild:", rest, arg);
-    if ((p = popen(cmd, "r")) == NULL)
-        return -100;
-    if (fgets(line, sizeof(line), p) == NULL)
-        line[0] = '\0';
-    if (pclose(p) != 0 || line[0] == '\0')
-        return -100;
-    return atoll(line);
-}
-
 /* ---- users and sessions ----------------------------------------------------- */
-
-/* method path with an optional token and JSON body (429s retried). */
-static void call(const char *method, const char *path, const char *token, const char *json,
-                 struct http_resp *r)
-{
-    CU_ASSERT_FATAL(http_send(method, path, token, json ? JSON_CT : NULL, json, r) == 0);
-}
-
-static long login(const char *name, const char *pw, char *tok, size_t sz)
-{
-    struct http_resp r;
-    char body[512];
-    long status;
-
-    snprintf(body, sizeof(body), "username=%s&password=%s", name, pw);
-    if (http_send("POST", "/api/auth/token", NULL, FORM_CT, body, &r) != 0)
-        return -1;
-    status = r.status;
-    if (tok != NULL)
-        snprintf(tok, sz, "%s",
-                 status == 200 && http_jstr(&r, "access_token") ? http_jstr(&r, "access_token") : "");
-    http_resp_free(&r);
-    return status;
-}
 
 /* A fresh user with a token; returns the id (fatal on failure). */
 static long new_user(char *tok, size_t tsz)
 {
-    struct http_resp r;
-    char name[64], body[512];
-    long id = -1;
+    char name[64];
 
-    uniq(name, sizeof(name), "ss");
-    snprintf(body, sizeof(body),
-             "{\"username\":\"%s\",\"email\":\"%s@example.com\",\"password\":\"%s\"}", name, name,
-             PASSWORD);
-    call("POST", "/api/users", NULL, body, &r);
-    if (expect(&r, 201))
-        id = (long)http_jint(&r, "id");
-    http_resp_free(&r);
-    CU_ASSERT_FATAL(id > 0);
-    CU_ASSERT_FATAL(login(name, PASSWORD, tok, tsz) == 200);
-    return id;
+    return fx_new_user("/api/users", "ss", name, sizeof(name), tok, tsz);
 }
 
 /* POST /api/sessions with json; copies the id into sid on 201 (fatal otherwise). */
@@ -241,8 +126,8 @@ static void create_session(const char *tok, const char *json, char *sid, size_t 
 {
     struct http_resp r;
 
-    call("POST", "/api/sessions", tok, json, &r);
-    CU_ASSERT(expect(&r, 201));
+    fx_call("POST", "/api/sessions", tok, json, &r);
+    CU_ASSERT(fx_expect(&r, 201));
     snprintf(sid, sz, "%s", http_jstr(&r, "session_id") ? http_jstr(&r, "session_id") : "");
     http_resp_free(&r);
     CU_ASSERT_FATAL(is_uuid_v4(sid));
@@ -250,10 +135,10 @@ static void create_session(const char *tok, const char *json, char *sid, size_t 
 
 static void session_req(const char *method, const char *sid, const char *tok, struct http_resp *r)
 {
-    char path[128];
+    char path[160]; /* room for the 128-byte sid buffers the tests pass */
 
     snprintf(path, sizeof(path), "/api/sessions/%s", sid);
-    call(method, path, tok, NULL, r);
+    fx_call(method, path, tok, NULL, r);
 }
 
 /* GET /api/sessions as tok: the "sessions" array (new reference) or NULL. */
@@ -262,12 +147,12 @@ static json_object *list_sessions(const char *tok)
     struct http_resp r;
     json_object *a = NULL;
 
-    call("GET", "/api/sessions", tok, NULL, &r);
-    if (expect(&r, 200) && json_object_object_length(r.json) == 1 &&
+    fx_call("GET", "/api/sessions", tok, NULL, &r);
+    if (fx_expect(&r, 200) && json_object_object_length(r.json) == 1 &&
         json_object_object_get_ex(r.json, "sessions", &a) && json_object_is_type(a, json_type_array))
         a = json_object_get(a);
     else {
-        show(&r, "{\"sessions\": [...]}");
+        fx_show(&r, "{\"sessions\": [...]}");
         a = NULL;
     }
     http_resp_free(&r);
@@ -278,7 +163,7 @@ static json_object *list_sessions(const char *tok)
 static int list_has(json_object *list, const char *sid)
 {
     for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        if (streq(jstr(json_object_array_get_idx(list, i), "session_id"), sid))
+        if (fx_streq(fx_jstr(json_object_array_get_idx(list, i), "session_id"), sid))
             return 1;
     return 0;
 }
@@ -311,9 +196,9 @@ static void t_create(void)
     const char *sid;
 
     new_user(tok, sizeof(tok));
-    call("POST", "/api/sessions", tok, "{\"theme\":\"dark\"}", &r);
+    fx_call("POST", "/api/sessions", tok, "{\"theme\":\"dark\"}", &r);
     now = (long long)time(NULL);
-    CU_ASSERT(expect(&r, 201));
+    CU_ASSERT(fx_expect(&r, 201));
     CU_ASSERT_EQUAL(json_object_object_length(r.json), 3);
     sid = http_jstr(&r, "session_id");
     CU_ASSERT(is_uuid_v4(sid));
@@ -324,7 +209,7 @@ static void t_create(void)
     snprintf(want, sizeof(want), "guild_session=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400",
              sid ? sid : "?");
     CU_ASSERT_PTR_NOT_NULL(http_header(&r, "Set-Cookie", cookie, sizeof(cookie)));
-    if (!streq(cookie, want))
+    if (!fx_streq(cookie, want))
         fprintf(stderr, "\n    Set-Cookie: want [%s]\n                got  [%s]\n", want, cookie);
     CU_ASSERT_STREQ(cookie, want);
     create_session(tok, "{}", sid2, sizeof(sid2)); /* an empty object is fine */
@@ -345,7 +230,7 @@ static void t_stored_object(void)
 
     create_session(tok, body, sid, sizeof(sid));
     session_req("GET", sid, tok, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "user_id"), uid); /* the server's, not the body's */
     created = iso_time(http_jstr(&r, "created_at"));
     CU_ASSERT(created >= now - 5 && created <= now + 5);
@@ -383,12 +268,12 @@ static void t_access(void)
     CU_ASSERT_PTR_NULL(strstr(r.body, "\"x\""));
     http_resp_free(&r);
     session_req("GET", sid, admin_token, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(http_jint(&r, "user_id"), ida);
     CU_ASSERT_EQUAL(http_jint(&r, "x"), 1);
     http_resp_free(&r);
     session_req("GET", sid, ta, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 }
 
@@ -461,7 +346,7 @@ static void t_delete(void)
     CU_ASSERT(expect_some_detail(&r, 403));
     http_resp_free(&r);
     session_req("GET", sid, ta, &r); /* the refused delete changed nothing */
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
     session_req("DELETE", sid, ta, &r);
     CU_ASSERT(expect_204(&r));
@@ -507,12 +392,12 @@ static void t_bad_bodies(void)
     memcpy(big, "{\"d\":\"", 6);
     memcpy(big + n - 2, "\"}", 2);
     big[n] = '\0';
-    call("POST", "/api/sessions", tok, big, &r);
-    CU_ASSERT(expect(&r, 201));
+    fx_call("POST", "/api/sessions", tok, big, &r);
+    CU_ASSERT(fx_expect(&r, 201));
     http_resp_free(&r);
     memcpy(big + n - 2, "a\"}", 3);
     big[n + 1] = '\0';
-    call("POST", "/api/sessions", tok, big, &r);
+    fx_call("POST", "/api/sessions", tok, big, &r);
     CU_ASSERT(expect_some_detail(&r, 413));
     http_resp_free(&r);
     free(big);
@@ -522,25 +407,25 @@ static void t_bad_bodies(void)
     memcpy(big, "{\"d\":\"", 6);
     memcpy(big + 19998, "\"}", 2);
     big[20000] = '\0';
-    call("POST", "/api/sessions", tok, big, &r);
+    fx_call("POST", "/api/sessions", tok, big, &r);
     CU_ASSERT(expect_some_detail(&r, 413));
     http_resp_free(&r);
     free(big);
 
     for (size_t i = 0; i < sizeof(not_objects) / sizeof(not_objects[0]); i++) {
-        call("POST", "/api/sessions", tok, not_objects[i], &r);
+        fx_call("POST", "/api/sessions", tok, not_objects[i], &r);
         if (!expect_422_body(&r))
             fprintf(stderr, "    ... body %s\n", not_objects[i]);
         CU_ASSERT_EQUAL(r.status, 422);
         http_resp_free(&r);
     }
-    call("POST", "/api/sessions", tok, "{\"a\": ", &r); /* malformed */
+    fx_call("POST", "/api/sessions", tok, "{\"a\": ", &r); /* malformed */
     CU_ASSERT(expect_422_body(&r));
     http_resp_free(&r);
     CU_ASSERT_FATAL(http_send("POST", "/api/sessions", tok, "text/plain", "{\"a\":1}", &r) == 0);
     CU_ASSERT(expect_422_body(&r));
     http_resp_free(&r);
-    call("POST", "/api/sessions", tok, NULL, &r); /* no body */
+    fx_call("POST", "/api/sessions", tok, NULL, &r); /* no body */
     CU_ASSERT(expect_422_body(&r));
     http_resp_free(&r);
 }
@@ -552,26 +437,26 @@ static void t_no_token(void)
 
     new_user(tok, sizeof(tok));
     create_session(tok, "{}", sid, sizeof(sid));
-    call("POST", "/api/sessions", NULL, "{}", &r);
-    CU_ASSERT(expect_401(&r));
+    fx_call("POST", "/api/sessions", NULL, "{}", &r);
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
-    call("POST", "/api/sessions", "not.a.token", "{}", &r);
-    CU_ASSERT(expect_401(&r));
+    fx_call("POST", "/api/sessions", "not.a.token", "{}", &r);
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     session_req("GET", sid, NULL, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     session_req("DELETE", sid, NULL, &r);
-    CU_ASSERT(expect_401(&r));
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
-    call("GET", "/api/sessions", NULL, NULL, &r);
-    CU_ASSERT(expect_401(&r));
+    fx_call("GET", "/api/sessions", NULL, NULL, &r);
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
-    call("DELETE", "/api/sessions", NULL, NULL, &r);
-    CU_ASSERT(expect_401(&r));
+    fx_call("DELETE", "/api/sessions", NULL, NULL, &r);
+    CU_ASSERT(fx_expect_401(&r));
     http_resp_free(&r);
     session_req("GET", sid, tok, &r); /* still there */
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 }
 
@@ -603,9 +488,9 @@ static void t_list(void)
     CU_ASSERT(!list_has(l, sb));
     for (size_t i = 0; i < json_object_array_length(l); i++) {
         json_object *e = json_object_array_get_idx(l, i);
-        long long c = iso_time(jstr(e, "created_at")), x = iso_time(jstr(e, "expires_at"));
+        long long c = iso_time(fx_jstr(e, "created_at")), x = iso_time(fx_jstr(e, "expires_at"));
         CU_ASSERT_EQUAL(json_object_object_length(e), 3);
-        CU_ASSERT(is_uuid_v4(jstr(e, "session_id")));
+        CU_ASSERT(is_uuid_v4(fx_jstr(e, "session_id")));
         CU_ASSERT(c >= now - 5 && c <= now + 5);
         CU_ASSERT_EQUAL(x - c, TTL_S);
     }
@@ -628,7 +513,7 @@ static void t_delete_all(void)
     create_session(ta, "{}", s[1], sizeof(s[1]));
     create_session(tb, "{}", sb, sizeof(sb));
 
-    call("DELETE", "/api/sessions", ta, NULL, &r);
+    fx_call("DELETE", "/api/sessions", ta, NULL, &r);
     CU_ASSERT(expect_204(&r));
     http_resp_free(&r);
     for (int i = 0; i < 2; i++) {
@@ -646,14 +531,14 @@ static void t_delete_all(void)
 
     /* the other user's session survives */
     session_req("GET", sb, tb, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
     l = list_sessions(tb);
     CU_ASSERT(l != NULL && json_object_array_length(l) == 1 && list_has(l, sb));
     json_object_put(l);
 
     /* again, with nothing left: still 204; and new sessions work afterwards */
-    call("DELETE", "/api/sessions", ta, NULL, &r);
+    fx_call("DELETE", "/api/sessions", ta, NULL, &r);
     CU_ASSERT(expect_204(&r));
     http_resp_free(&r);
     create_session(ta, "{}", s[0], sizeof(s[0]));
@@ -673,34 +558,28 @@ static void t_delete_all_admin_scope(void)
     new_user(ta, sizeof(ta));
     idadm = new_user(tadm, sizeof(tadm));
     snprintf(path, sizeof(path), "/api/users/%ld", idadm);
-    call("PUT", path, admin_token, "{\"is_admin\":true}", &r);
-    CU_ASSERT_FATAL(expect(&r, 200) && http_jbool(&r, "is_admin") == 1);
+    fx_call("PUT", path, admin_token, "{\"is_admin\":true}", &r);
+    CU_ASSERT_FATAL(fx_expect(&r, 200) && http_jbool(&r, "is_admin") == 1);
     http_resp_free(&r);
     create_session(ta, "{}", sa, sizeof(sa));
     create_session(tadm, "{}", sadm, sizeof(sadm));
     session_req("GET", sa, tadm, &r); /* an admin reads anyone's */
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
-    call("DELETE", "/api/sessions", tadm, NULL, &r);
+    fx_call("DELETE", "/api/sessions", tadm, NULL, &r);
     CU_ASSERT(expect_204(&r));
     http_resp_free(&r);
     session_req("GET", sadm, tadm, &r);
     CU_ASSERT(expect_404(&r));
     http_resp_free(&r);
     session_req("GET", sa, ta, &r);
-    CU_ASSERT(expect(&r, 200));
+    CU_ASSERT(fx_expect(&r, 200));
     http_resp_free(&r);
 }
 
 static int suite_setup(void)
 {
-    const char *user = getenv("ADMIN_USERNAME"), *pw = getenv("ADMIN_PASSWORD");
-
-    admin_token[0] = '\0';
-    if (user != NULL && pw != NULL)
-        login(user, pw, admin_token, sizeof(admin_token));
-    if (admin_token[0] == '\0')
-        fprintf(stderr, "no admin token: the admin tests will fail\n");
+    fx_admin_token(admin_token, sizeof(admin_token));
     return 0;
 }
 
@@ -720,11 +599,5 @@ int main(void)
         {"DELETE /api/sessions as admin: only the admin's own", t_delete_all_admin_scope},
         {NULL, NULL},
     };
-    int rc = http_init();
-
-    if (rc != 0)
-        return rc;
-    rc = testutil_run("integration_sessions", cases, suite_setup, NULL);
-    http_cleanup();
-    return rc;
+    return fx_run_suite("integration_sessions", cases, suite_setup, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "arena.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "redis_conn.h"
@@ -139,14 +140,6 @@ static double rand_unit(void)
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
     return ((double)((rng_state * 2685821657736338717ULL) >> 11) + 1.0) / 9007199254740992.0;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static struct pending_kind *pending_for(const char *kind)
@@ -400,12 +393,12 @@ static void debug_delay(const struct req *rq, const char *header)
 /* Runs the handler, timing it (XFetch's delta). */
 static int run_compute(struct req *rq, struct resp *rs, cache_compute_fn compute, double *ms)
 {
-    double t0 = now_ms();
+    double t0 = clock_ms();
     int status;
 
     debug_delay(rq, "X-Debug-Compute-Delay-Ms");
     status = compute(rq, rs);
-    *ms = now_ms() - t0;
+    *ms = clock_ms() - t0;
     return status;
 }
 
@@ -506,10 +499,10 @@ static int wait_for(struct req *rq, struct resp *rs, const struct cache_spec *sp
                     cache_compute_fn compute, const char *key)
 {
     struct app *app = rq->app;
-    double deadline = now_ms() + app->cfg.cache_lock_wait_ms;
+    double deadline = clock_ms() + app->cfg.cache_lock_wait_ms;
     const char *argv[3] = {key, cache_metrics_key(app), spec->kind};
 
-    while (now_ms() < deadline) {
+    while (clock_ms() < deadline) {
         redisReply *r;
         int status = -1;
 
@@ -572,7 +565,7 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
                  cache_compute_fn compute, bool force)
 {
     char name[CACHE_NAME_MAX], family[CACHE_NAME_MAX], token[40];
-    double t0 = now_ms();
+    double t0 = clock_ms();
     const char *tag, *key;
     redisReply *r = NULL;
     bool must_wait;
@@ -585,7 +578,7 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
     if (retry_invalidations(rq->app) != 0 || repair_if_dirty(rq->app) != 0 ||
         (r = lookup(rq, spec, name, family, token, force)) == NULL) {
         status = bypass(rq, rs, compute);
-        record(spec->kind, "bypass", now_ms() - t0);
+        record(spec->kind, "bypass", clock_ms() - t0);
         return status;
     }
     tag = r->element[0]->str; /* belongs to r: read before freeReplyObject */
@@ -594,7 +587,7 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
     if (strcmp(tag, "hit") == 0 && r->elements == 3 &&
         (status = answer_stored(rq, rs, r->element[2]->str, r->element[2]->len)) >= 0) {
         freeReplyObject(r);
-        record(spec->kind, "hit", now_ms() - t0);
+        record(spec->kind, "hit", clock_ms() - t0);
         return status;
     }
     freeReplyObject(r);
@@ -605,7 +598,7 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
     else /* miss, refresh, or a hit we could not read: recompute */
         status = compute_and_store(rq, rs, spec, compute, key, token);
     record(spec->kind, rq->cache_state && strcmp(rq->cache_state, "HIT") == 0 ? "hit" : "miss",
-           now_ms() - t0);
+           clock_ms() - t0);
     return status;
 }
 
@@ -626,7 +619,6 @@ int cache_refresh(struct req *rq, struct resp *rs, const struct cache_spec *spec
 void cache_flush_metrics(struct app *app)
 {
     const char *argv[1 + 2 * 5 * CACHE_MAX_KINDS];
-    redisReply *r;
     int n;
 
     if (npending == 0)
@@ -656,5 +648,4 @@ void cache_flush_metrics(struct app *app)
                 freeReplyObject(replies[i]);
         }
     }
-    (void)r;
 }

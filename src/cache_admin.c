@@ -332,8 +332,9 @@ int cache_admin_warm_begin(struct app *app)
                                "0"};
     freeReplyObject(cmd(app, 2, del_argv));
     r = cmd(app, 8, hset_argv);
+    got = r != NULL ? 1 : -1;
     freeReplyObject(r);
-    return r != NULL ? 1 : -1;
+    return got;
 }
 
 void cache_admin_warm_end(struct app *app, bool ok, long long keys_warmed, double duration_ms)

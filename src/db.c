@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -44,14 +45,6 @@ struct db {
     my_bool out_err[DB_MAX_COLS];
     char errstr[256];
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_err(struct db *db, const char *what, unsigned code, const char *msg)
 {
@@ -140,7 +133,7 @@ int db_ensure(struct db *db)
 
     if (db->conn != NULL)
         return 0;
-    now = now_ms();
+    now = (long long)clock_ms();
     if (db->last_attempt_ms != 0 && now - db->last_attempt_ms < db->cfg->reconnect_interval_ms)
         return -1;
     db->last_attempt_ms = now;

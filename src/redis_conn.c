@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -22,14 +23,6 @@ struct redis_conn {
     redisContext *ctx;
     long long last_attempt_ms;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct timeval tv_ms(int ms)
 {
@@ -110,7 +103,7 @@ int redis_conn_ensure(struct redis_conn *rc)
 
     if (rc->ctx != NULL)
         return 0;
-    now = now_ms();
+    now = (long long)clock_ms();
     if (rc->last_attempt_ms != 0 && now - rc->last_attempt_ms < rc->cfg->reconnect_interval_ms)
         return -1;
     rc->last_attempt_ms = now;

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "clientip.h"
+#include "clock.h"
 #include "db.h"
 #include "db_users.h"
 #include "fcgi_io.h"
@@ -23,14 +24,6 @@
 #include "req.h"
 #include "resp.h"
 #include "router.h"
-
-static double elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t1;
-
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
 
 /* Loads the caller of a route that needs a token. claims is the verified
  * token (NULL: missing or invalid). Returns 0 (rq->user and rq->account set)
@@ -130,21 +123,20 @@ int server_dispatch(struct req *rq, struct resp *rs, const struct route **matche
 
 void server_handle(struct app *app, struct FCGX_Request *fr)
 {
-    struct timespec t0;
+    double t0 = clock_ms();
     struct req rq;
     struct resp rs;
     const struct route *route = NULL, *table;
     size_t nroutes;
     double ms;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&rq, 0, sizeof(rq));
     rq.app = app;
     resp_init(&rs, &app->arena);
     if (fcgi_io_read(fr, &app->arena, &rq, &rs) == 0)
         (void)server_dispatch(&rq, &rs, &route);
     fcgi_io_write(fr, &rs);
-    ms = elapsed_ms(&t0);
+    ms = clock_ms() - t0;
     table = router_routes(&nroutes);
     metrics_request(route ? (int)(route - table) : -1, rs.status, ms);
     log_request(rq.request_id, rq.method ? rq.method : "-", rq.path ? rq.path : "-", rs.status, ms,

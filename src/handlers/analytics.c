@@ -13,6 +13,7 @@
 #include "db_analytics.h"
 #include "db_progress.h"
 #include "db_users.h"
+#include "handlers/views.h"
 #include "jsonx.h"
 #include "missions.h"
 #include "req.h"
@@ -162,18 +163,11 @@ struct perf {
 static int add_perf(const struct progress *p, void *ctx)
 {
     struct perf *pf = ctx;
-    json_object *e = json_object_new_object();
 
     pf->attempted++;
     pf->completed += strcmp(p->status, "completed") == 0;
     pf->score_sum += p->score;
-    json_object_object_add(e, "mission_id", json_object_new_int64(p->mission_id));
-    json_object_object_add(e, "mission_name", json_object_new_string(p->mission_name));
-    json_object_object_add(e, "status", json_object_new_string(p->status));
-    json_object_object_add(e, "score", jsonx_new_rounded(p->score, 2));
-    json_object_object_add(e, "started_at", jsonx_new_time(p->started_at));
-    json_object_object_add(e, "completed_at", jsonx_new_time(p->completed_at));
-    return json_object_array_add(pf->missions, e);
+    return json_object_array_add(pf->missions, views_progress(p)); /* MissionProgress items */
 }
 
 int analytics_performance(struct req *rq, struct resp *rs)

@@ -13,6 +13,7 @@
 #include "body.h"
 #include "cache.h"
 #include "cache_admin.h"
+#include "clock.h"
 #include "req.h"
 #include "resp.h"
 #include "server.h"
@@ -93,18 +94,10 @@ static const struct {
     {&cached_leaderboard, analytics_leaderboard, "limit=100"},
 };
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Runs after the 202 went out: recompute and store every warm entry. */
 static void warm_run(struct app *app)
 {
-    double t0 = mono_ms();
+    double t0 = clock_ms();
     long long warmed = 0;
 
     for (size_t i = 0; i < sizeof(warm_list) / sizeof(warm_list[0]); i++) {
@@ -124,7 +117,7 @@ static void warm_run(struct app *app)
         warmed += cache_refresh(&rq, &rs, warm_list[i].spec, warm_list[i].compute) == 0;
     }
     cache_admin_warm_end(app, warmed == (long long)(sizeof(warm_list) / sizeof(warm_list[0])),
-                         warmed, mono_ms() - t0);
+                         warmed, clock_ms() - t0);
 }
 
 int cachectl_warm_start(struct req *rq, struct resp *rs)

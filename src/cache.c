@@ -27,67 +27,72 @@
 #define CACHE_MAX_KINDS 12
 #define CACHE_MAX_PENDING_INV 32
 
-/* KEYS: family generation key, entry base key, metrics hash, global
- * generation key (bumped when every entry must go at once).
- * ARGV: kind, rand (0,1], beta, lock ms, lock token, generation TTL, force,
- *       then pending metric deltas as field/value pairs. */
-static struct redis_script script_read = {.text =
-    "for i = 8, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[3], ARGV[i], ARGV[i + 1]) end\n"
-    "local t = redis.call('TIME')\n"
-    "local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-    "local function gen_of(k)\n"
-    "  local g = redis.call('GET', k)\n"
-    "  if not g then\n"
-    "    g = string.format('%.0f', now_us)\n"
-    "    redis.call('SET', k, g, 'EX', ARGV[6])\n"
-    "  end\n"
-    "  return g\n"
-    "end\n"
-    "local key = KEYS[2] .. '@' .. gen_of(KEYS[1]) .. '.' .. gen_of(KEYS[4])\n"
-    "local lock = key .. '|lock'\n"
-    "local v = false\n"
-    "if ARGV[7] ~= '1' then v = redis.call('GET', key) end\n"
-    "if v then\n"
-    "  local e1 = string.find(v, '\\n', 1, true)\n"
-    "  local e2 = string.find(v, '\\n', e1 + 1, true)\n"
-    "  local e3 = string.find(v, '\\n', e2 + 1, true)\n"
-    "  local delta = tonumber(string.sub(v, e1 + 1, e2 - 1))\n"
-    "  local expiry = tonumber(string.sub(v, e2 + 1, e3 - 1))\n"
-    "  local early = now_us / 1000 - delta * tonumber(ARGV[3]) * math.log(tonumber(ARGV[2]))\n"
-    "  if early >= expiry and redis.call('SET', lock, ARGV[5], 'NX', 'PX', ARGV[4]) then\n"
-    "    redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':refreshes', 1)\n"
-    "    redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':misses', 1)\n"
-    "    return {'refresh', key, v}\n"
-    "  end\n"
-    "  redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':hits', 1)\n"
-    "  return {'hit', key, v}\n"
-    "end\n"
-    "if redis.call('SET', lock, ARGV[5], 'NX', 'PX', ARGV[4]) then\n"
-    "  redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':misses', 1)\n"
-    "  return {'miss', key}\n"
-    "end\n"
-    "return {'wait', key}\n"};
+/* The hit path runs no script: one pipeline of plain commands (GET both
+ * generations, GET the entry, PTTL it, count the lookup). An entry's value
+ * starts with the generations it was computed under, "<family>.<all>\n";
+ * it is served only when they equal the current ones. Scripts run only on
+ * the slow path (miss, store, lock), where their atomicity is needed. */
 
-/* KEYS: entry key, metrics hash. ARGV: kind. A waiter's look at the entry. */
-static struct redis_script script_poll = {.text =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if v then redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':hits', 1) end\n"
-    "return v\n"};
+/* KEYS: family generation, global generation, entry, metrics hash.
+ * ARGV: kind, lock ms, lock token, force (1 = recompute even if current;
+ * a forced lookup did not come through the pipeline, so it counts itself).
+ * Re-checks the entry atomically, then takes the recompute lock.
+ * Returns {'hit', value} | {'miss', gen family, gen all} | {'wait'}; a
+ * missing generation is '' and is not created here: only a store creates
+ * one, so a lookup of a made-up id leaves nothing behind. */
+static struct redis_script script_miss = {.text =
+    "local gf = redis.call('GET', KEYS[1]) or ''\n"
+    "local ga = redis.call('GET', KEYS[2]) or ''\n"
+    "if ARGV[4] ~= '1' and gf ~= '' and ga ~= '' then\n"
+    "  local v = redis.call('GET', KEYS[3])\n"
+    "  if v and string.sub(v, 1, #gf + #ga + 2) == gf .. '.' .. ga .. '\\n' then\n"
+    "    return {'hit', v}\n"
+    "  end\n"
+    "end\n"
+    "if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':lookups', 1) end\n"
+    "if redis.call('SET', KEYS[3] .. '|lock', ARGV[3], 'NX', 'PX', ARGV[2]) then\n"
+    "  redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':misses', 1)\n"
+    "  return {'miss', gf, ga}\n"
+    "end\n"
+    "return {'wait'}\n"};
 
-/* KEYS: entry key, metrics hash. ARGV: kind, etag, compute ms, TTL ms, body,
- * lock token. The header carries what XFetch needs, timed by Redis' clock. */
+/* KEYS: entry, metrics hash. ARGV: kind, lock token, lock ms.
+ * An XFetch early refresh: takes the entry's lock if it is free.
+ * Returns 1 when this request is to recompute. */
+static struct redis_script script_refresh = {.text =
+    "if redis.call('SET', KEYS[1] .. '|lock', ARGV[2], 'NX', 'PX', ARGV[3]) then\n"
+    "  redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':refreshes', 1)\n"
+    "  redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':misses', 1)\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n"};
+
+/* KEYS: family generation, global generation, entry, metrics hash.
+ * ARGV: kind, generations seen by the lookup (family, all; '' = missing),
+ *       header "etag\ndelta ms\n", TTL ms, body, lock token ('' = none),
+ *       generation TTL s, unlocked (1: a waiter that gave up counts a miss).
+ * Stores only when the generations are still the ones the computation
+ * started under: an answer computed before a write is never stored after it.
+ * A generation missing then and now is created from Redis' clock (µs), a
+ * value no earlier entry can carry. */
 static struct redis_script script_store = {.text =
-    "local t = redis.call('TIME')\n"
-    "local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-    "local v = ARGV[2] .. '\\n' .. ARGV[3] .. '\\n' .. string.format('%.0f', now_ms + "
-    "tonumber(ARGV[4])) .. '\\n' .. ARGV[5]\n"
-    "redis.call('SET', KEYS[1], v, 'PX', ARGV[4])\n"
-    "redis.call('HINCRBY', KEYS[2], ARGV[1] .. ':computations', 1)\n"
-    "local lock = KEYS[1] .. '|lock'\n"
-    "if ARGV[6] ~= '' and redis.call('GET', lock) == ARGV[6] then redis.call('DEL', lock) end\n"
+    "local gf = redis.call('GET', KEYS[1]) or ''\n"
+    "local ga = redis.call('GET', KEYS[2]) or ''\n"
+    "local lock = KEYS[3] .. '|lock'\n"
+    "if ARGV[7] ~= '' and redis.call('GET', lock) == ARGV[7] then redis.call('DEL', lock) end\n"
+    "if ARGV[9] == '1' then redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':misses', 1) end\n"
+    "if gf ~= ARGV[2] or ga ~= ARGV[3] then return 0 end\n"
+    "if gf == '' or ga == '' then\n"
+    "  local t = redis.call('TIME')\n"
+    "  local now = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]\n"
+    "  if gf == '' then gf = now; redis.call('SET', KEYS[1], gf, 'EX', ARGV[8]) end\n"
+    "  if ga == '' then ga = now; redis.call('SET', KEYS[2], ga, 'EX', ARGV[8]) end\n"
+    "end\n"
+    "redis.call('SET', KEYS[3], gf .. '.' .. ga .. '\\n' .. ARGV[4] .. ARGV[6], 'PX', ARGV[5])\n"
+    "redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':computations', 1)\n"
     "return 1\n"};
 
-/* KEYS: entry key. ARGV: lock token. Releases a lock without storing. */
+/* KEYS: entry. ARGV: lock token. Releases a lock without storing. */
 static struct redis_script script_release = {.text =
     "local lock = KEYS[1] .. '|lock'\n"
     "if redis.call('GET', lock) == ARGV[1] then redis.call('DEL', lock) end\n"
@@ -107,27 +112,31 @@ static struct redis_script script_invalidate = {.text =
     "end\n"
     "return #KEYS - 1\n"};
 
-/* ---- per-process state: pending metrics and invalidations, randomness ---- */
+/* ---- per-worker (thread) state: pending metrics and invalidations, randomness ---- */
 
 struct pending_kind {
     const char *kind; /* static string from a cache_spec */
-    double hit_ms, miss_ms, bypass_ms;
+    long long hit_us, miss_us;
     long hit_n, miss_n, bypass_n;
 };
 
-static struct pending_kind pending[CACHE_MAX_KINDS];
-static size_t npending;
-static char pending_inv[CACHE_MAX_PENDING_INV][CACHE_NAME_MAX];
-static size_t npending_inv;
-static unsigned long long rng_state;
+static _Thread_local struct pending_kind pending[CACHE_MAX_KINDS];
+static _Thread_local size_t npending;
+static _Thread_local char pending_inv[CACHE_MAX_PENDING_INV][CACHE_NAME_MAX];
+static _Thread_local size_t npending_inv;
+static _Thread_local unsigned long long rng_state;
 
 void cache_init(void)
 {
-    redis_script_init(&script_read);
-    redis_script_init(&script_poll);
+    redis_script_init(&script_miss);
+    redis_script_init(&script_refresh);
     redis_script_init(&script_store);
     redis_script_init(&script_release);
     redis_script_init(&script_invalidate);
+}
+
+void cache_thread_init(void)
+{
     if (getrandom(&rng_state, sizeof(rng_state), 0) != sizeof(rng_state))
         rng_state = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
     rng_state |= 1;
@@ -157,6 +166,7 @@ static struct pending_kind *pending_for(const char *kind)
 static void record(const char *kind, const char *outcome, double ms)
 {
     struct pending_kind *p = pending_for(kind);
+    long long us = (long long)(ms * 1000.0);
 
     metrics_cache(kind, strcmp(outcome, "hit") == 0    ? METRICS_HIT
                         : strcmp(outcome, "miss") == 0 ? METRICS_MISS
@@ -164,37 +174,43 @@ static void record(const char *kind, const char *outcome, double ms)
     if (p == NULL)
         return;
     if (strcmp(outcome, "hit") == 0) {
-        p->hit_ms += ms;
+        p->hit_us += us;
         p->hit_n++;
     } else if (strcmp(outcome, "miss") == 0) {
-        p->miss_ms += ms;
+        p->miss_us += us;
         p->miss_n++;
     } else {
-        p->bypass_ms += ms;
         p->bypass_n++;
     }
 }
 
-/* Appends the pending counters as field/value pairs to argv (strings in a). */
-static int pending_args(struct arena *a, const char **argv, int max)
+/* One HINCRBY per non-zero pending counter, appended to a pipeline being
+ * built in cmds (at most max commands; strings in a). Integers only: the
+ * latencies are kept in microseconds. Returns the number appended. */
+#define CACHE_PENDING_FIELDS 5
+static size_t pending_cmds(struct app *app, const char *metrics_key, const char *(*cmds)[4],
+                           size_t max)
 {
-    int n = 0;
+    size_t n = 0;
 
-    for (size_t i = 0; i < npending && n + 10 <= max; i++) {
+    for (size_t i = 0; i < npending; i++) {
         const struct pending_kind *p = &pending[i];
         const struct {
             const char *field;
-            double v;
-        } f[] = {{"hit_ms", p->hit_ms},   {"hit_n", (double)p->hit_n},
-                 {"miss_ms", p->miss_ms}, {"miss_n", (double)p->miss_n},
-                 {"bypasses", (double)p->bypass_n}};
-        for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+            long long v;
+        } f[CACHE_PENDING_FIELDS] = {{"hit_us", p->hit_us},   {"hit_n", p->hit_n},
+                                     {"miss_us", p->miss_us}, {"miss_n", p->miss_n},
+                                     {"bypasses", p->bypass_n}};
+        for (size_t k = 0; k < CACHE_PENDING_FIELDS && n < max; k++) {
             if (f[k].v == 0)
                 continue;
-            argv[n++] = arena_sprintf(a, "%s:%s", p->kind, f[k].field);
-            argv[n++] = arena_sprintf(a, "%.3f", f[k].v);
-            if (argv[n - 1] == NULL || argv[n - 2] == NULL)
-                return -1;
+            cmds[n][0] = "HINCRBY";
+            cmds[n][1] = metrics_key;
+            cmds[n][2] = arena_sprintf(&app->arena, "%s:%s", p->kind, f[k].field);
+            cmds[n][3] = arena_sprintf(&app->arena, "%lld", f[k].v);
+            if (cmds[n][2] == NULL || cmds[n][3] == NULL)
+                return n;
+            n++;
         }
     }
     return n;
@@ -312,7 +328,7 @@ void cache_invalidate(struct app *app, const char *const *families, long long us
         pending_inv_add(fams[i]);
     metrics_cache_dirty_mark(); /* the other responders must stop trusting the cache too */
     {
-        static time_t last;
+        static _Thread_local time_t last;
         log_limited(&last, 5, LOG_WARN, "cache: invalidation deferred (Redis unavailable)");
     }
 }
@@ -408,76 +424,101 @@ static int ttl_ms(struct req *rq, const struct cache_spec *spec)
            1000;
 }
 
-/* Stores a 200 answer under key (releasing our lock if token is ours). */
-static void store(struct req *rq, const struct cache_spec *spec, const char *key,
-                  const struct resp *rs, const char *etag, double compute_ms, const char *token)
+/* ---- the slow path: miss, store, wait ---- */
+
+/* What a lookup found out, carried from the pipeline to the store. */
+struct lookup {
+    const char *gen_key, *all_key, *entry_key, *metrics_key;
+    const char *gen, *all; /* generations seen ('' = missing) */
+    char token[40];        /* our lock token ('' = no lock held) */
+};
+
+/* Stores a 200 answer if the generations are still the ones seen (releasing
+ * our lock, if we hold it). */
+static void store(struct req *rq, const struct cache_spec *spec, const struct lookup *lk,
+                  const struct resp *rs, const char *etag, double compute_ms, bool unlocked)
 {
     struct app *app = rq->app;
-    char delta[32], ttl[32];
-    const char *argv[8];
-    size_t lens[8];
+    char ttl[32];
+    const char *argv[13];
+    size_t lens[13];
     redisReply *r;
 
-    snprintf(delta, sizeof(delta), "%.0f", compute_ms < 1 ? 1 : compute_ms);
     snprintf(ttl, sizeof(ttl), "%d", ttl_ms(rq, spec));
-    argv[0] = key;
-    argv[1] = cache_metrics_key(app);
-    argv[2] = spec->kind;
-    argv[3] = etag;
-    argv[4] = delta;
-    argv[5] = ttl;
-    argv[6] = rs->body;
-    argv[7] = token;
-    for (int i = 0; i < 8; i++)
-        lens[i] = argv[i] ? strlen(argv[i]) : 0;
-    lens[6] = rs->body_len;
-    if (argv[1] == NULL)
+    argv[0] = lk->gen_key;
+    argv[1] = lk->all_key;
+    argv[2] = lk->entry_key;
+    argv[3] = lk->metrics_key;
+    argv[4] = spec->kind;
+    argv[5] = lk->gen;
+    argv[6] = lk->all;
+    argv[7] = arena_sprintf(&app->arena, "%s\n%.0f\n", etag, compute_ms < 1 ? 1 : compute_ms);
+    argv[8] = ttl;
+    argv[9] = rs->body;
+    argv[10] = lk->token;
+    argv[11] = CACHE_GEN_TTL_S;
+    argv[12] = unlocked ? "1" : "0";
+    if (argv[7] == NULL)
         return;
-    r = redis_conn_eval(app->cache_redis, &script_store, 2, 8, argv, lens);
+    for (int i = 0; i < 13; i++)
+        lens[i] = argv[i] ? strlen(argv[i]) : 0;
+    lens[9] = rs->body_len;
+    r = redis_conn_eval(app->cache_redis, &script_store, 4, 13, argv, lens);
     freeReplyObject(r); /* a failed store only costs a later miss */
 }
 
-static void release(struct app *app, const char *key, const char *token)
+static void release(struct app *app, const struct lookup *lk)
 {
-    const char *argv[] = {key, token};
-    redisReply *r = redis_conn_eval(app->cache_redis, &script_release, 1, 2, argv, NULL);
+    const char *argv[] = {lk->entry_key, lk->token};
+    redisReply *r;
 
+    if (lk->token[0] == '\0')
+        return;
+    r = redis_conn_eval(app->cache_redis, &script_release, 1, 2, argv, NULL);
     freeReplyObject(r);
 }
 
-/* Splits a stored value "etag\ndelta\nexpiry\nbody" and answers it. */
+/* Splits a stored value "fam.all\netag\ndelta\nbody" and answers it. */
 static int answer_stored(struct req *rq, struct resp *rs, const char *v, size_t len)
 {
-    const char *e1 = memchr(v, '\n', len), *e2, *e3;
+    const char *e0 = memchr(v, '\n', len), *e1, *e2;
     char etag[64];
 
-    if (e1 == NULL || (e2 = memchr(e1 + 1, '\n', len - (size_t)(e1 + 1 - v))) == NULL ||
-        (e3 = memchr(e2 + 1, '\n', len - (size_t)(e2 + 1 - v))) == NULL ||
-        (size_t)(e1 - v) >= sizeof(etag))
+    if (e0 == NULL || (e1 = memchr(e0 + 1, '\n', len - (size_t)(e0 + 1 - v))) == NULL ||
+        (e2 = memchr(e1 + 1, '\n', len - (size_t)(e1 + 1 - v))) == NULL ||
+        (size_t)(e1 - e0 - 1) >= sizeof(etag))
         return -1;
-    memcpy(etag, v, (size_t)(e1 - v));
-    etag[e1 - v] = '\0';
-    resp_json_text(rs, 200, e3 + 1, len - (size_t)(e3 + 1 - v));
+    memcpy(etag, e0 + 1, (size_t)(e1 - e0 - 1));
+    etag[e1 - e0 - 1] = '\0';
+    resp_json_text(rs, 200, e2 + 1, len - (size_t)(e2 + 1 - v));
     return answer(rq, rs, "HIT", etag);
 }
 
-/* Computes, answers and (for a 200) stores under key. */
+/* True when value v was computed under the generations gen.all. */
+static bool is_current(const char *v, size_t len, const char *gen, const char *all)
+{
+    size_t g = strlen(gen), a = strlen(all);
+
+    return g > 0 && a > 0 && len > g + a + 1 && memcmp(v, gen, g) == 0 && v[g] == '.' &&
+           memcmp(v + g + 1, all, a) == 0 && v[g + 1 + a] == '\n';
+}
+
+/* Computes, answers and (for a 200) stores. */
 static int compute_and_store(struct req *rq, struct resp *rs, const struct cache_spec *spec,
-                             cache_compute_fn compute, const char *key, const char *token)
+                             cache_compute_fn compute, const struct lookup *lk, bool unlocked)
 {
     char etag[36];
     double ms;
     int status = run_compute(rq, rs, compute, &ms);
 
     if (status != 200) {
-        if (*token)
-            release(rq->app, key, token);
+        release(rq->app, lk);
         return status;
     }
     etag_of(rs->body, rs->body_len, etag);
     metrics_cache(spec->kind, METRICS_COMPUTE);
     debug_delay(rq, "X-Debug-Store-Delay-Ms"); /* a slow reader: computed, not yet stored */
-    store(rq, spec, key, rs, etag, ms, token);
+    store(rq, spec, lk, rs, etag, ms, unlocked);
     return answer(rq, rs, "MISS", etag);
 }
 
@@ -493,112 +534,242 @@ static int bypass(struct req *rq, struct resp *rs, cache_compute_fn compute)
     return answer(rq, rs, "BYPASS", etag);
 }
 
+/* GETs both generations and the entry in one round trip. 0 and the three
+ * replies (caller frees), or -1 when Redis is unavailable. */
+static int read_current(struct app *app, const struct lookup *lk, redisReply *out[3])
+{
+    const char *cmds[3][2] = {{"GET", lk->gen_key}, {"GET", lk->all_key}, {"GET", lk->entry_key}};
+    const char **argvs[3] = {cmds[0], cmds[1], cmds[2]};
+    const int argcs[3] = {2, 2, 2};
+
+    return redis_conn_pipeline(app->cache_redis, 3, argcs, argvs, NULL, (struct redisReply **)out);
+}
+
 /* A request whose entry another request is computing: look every 10 ms for
  * at most the configured wait, then compute without the lock. */
 static int wait_for(struct req *rq, struct resp *rs, const struct cache_spec *spec,
-                    cache_compute_fn compute, const char *key)
+                    cache_compute_fn compute, struct lookup *lk)
 {
     struct app *app = rq->app;
     double deadline = clock_ms() + app->cfg.cache_lock_wait_ms;
-    const char *argv[3] = {key, cache_metrics_key(app), spec->kind};
 
     while (clock_ms() < deadline) {
-        redisReply *r;
+        redisReply *r[3];
         int status = -1;
 
         usleep(CACHE_POLL_US);
-        if ((r = redis_conn_eval(app->cache_redis, &script_poll, 2, 3, argv, NULL)) == NULL)
+        if (read_current(app, lk, r) != 0)
             return bypass(rq, rs, compute);
-        if (r->type == REDIS_REPLY_STRING)
-            status = answer_stored(rq, rs, r->str, r->len);
-        freeReplyObject(r);
+        if (r[0]->type == REDIS_REPLY_STRING && r[1]->type == REDIS_REPLY_STRING &&
+            r[2]->type == REDIS_REPLY_STRING && is_current(r[2]->str, r[2]->len, r[0]->str, r[1]->str))
+            status = answer_stored(rq, rs, r[2]->str, r[2]->len);
+        for (int i = 0; i < 3; i++)
+            freeReplyObject(r[i]);
         if (status >= 0)
             return status;
     }
-    return compute_and_store(rq, rs, spec, compute, key, "");
+    /* given up: compute under the generations seen now */
+    {
+        redisReply *r[3];
+        if (read_current(app, lk, r) != 0)
+            return bypass(rq, rs, compute);
+        lk->gen = arena_strdup(&app->arena, r[0]->type == REDIS_REPLY_STRING ? r[0]->str : "");
+        lk->all = arena_strdup(&app->arena, r[1]->type == REDIS_REPLY_STRING ? r[1]->str : "");
+        for (int i = 0; i < 3; i++)
+            freeReplyObject(r[i]);
+        if (lk->gen == NULL || lk->all == NULL)
+            return resp_error(rs, 500, "Internal Server Error");
+    }
+    lk->token[0] = '\0';
+    return compute_and_store(rq, rs, spec, compute, lk, true);
 }
 
-/* Runs the lookup script. Returns the reply (an array) or NULL. */
-static redisReply *lookup(struct req *rq, const struct cache_spec *spec, const char *name,
-                          const char *family, const char *token, bool force)
+/* The miss script: atomically re-check, else lock. Returns the reply or NULL. */
+static redisReply *miss(struct app *app, const struct cache_spec *spec, struct lookup *lk,
+                        bool force)
 {
-    struct app *app = rq->app;
-    const char *argv[11 + 2 * 5 * CACHE_MAX_KINDS];
-    char rnd[32], beta[16], lock_ms[16];
+    char lock_ms[16];
+    const char *argv[8];
     redisReply *r;
-    int n;
 
-    snprintf(rnd, sizeof(rnd), "%.17g", rand_unit());
-    snprintf(beta, sizeof(beta), "%.2f", app->cfg.cache_xfetch_beta_pct / 100.0);
     snprintf(lock_ms, sizeof(lock_ms), "%d", app->cfg.cache_lock_ms);
-    argv[0] = gen_key(app, family);
-    argv[1] = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
-    argv[2] = cache_metrics_key(app);
-    argv[3] = gen_key(app, CACHE_FAM_ALL);
+    argv[0] = lk->gen_key;
+    argv[1] = lk->all_key;
+    argv[2] = lk->entry_key;
+    argv[3] = lk->metrics_key;
     argv[4] = spec->kind;
-    argv[5] = rnd;
-    argv[6] = beta;
-    argv[7] = lock_ms;
-    argv[8] = token;
-    argv[9] = CACHE_GEN_TTL_S;
-    argv[10] = force ? "1" : "0";
-    for (int i = 0; i < 11; i++)
-        if (argv[i] == NULL)
-            return NULL;
-    if ((n = pending_args(&app->arena, argv + 11, (int)(sizeof(argv) / sizeof(argv[0])) - 11)) < 0)
-        return NULL;
-    r = redis_conn_eval(app->cache_redis, &script_read, 4, 11 + n, argv, NULL);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
-        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+    argv[5] = lock_ms;
+    argv[6] = lk->token;
+    argv[7] = force ? "1" : "0";
+    r = redis_conn_eval(app->cache_redis, &script_miss, 4, 8, argv, NULL);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_STRING) {
         if (r != NULL) {
-            static time_t last;
-            log_limited(&last, 5, LOG_ERR, "cache: unexpected lookup reply (type %d)", r->type);
+            static _Thread_local time_t last;
+            log_limited(&last, 5, LOG_ERR, "cache: unexpected miss reply (type %d)", r->type);
         }
         freeReplyObject(r);
         return NULL;
     }
-    pending_clear(); /* applied atomically by the script */
     return r;
+}
+
+/* After a pipeline found no current entry (or a forced refresh). */
+static int slow_path(struct req *rq, struct resp *rs, const struct cache_spec *spec,
+                     cache_compute_fn compute, struct lookup *lk, bool force)
+{
+    struct app *app = rq->app;
+    redisReply *r = miss(app, spec, lk, force);
+    const char *tag;
+    int status;
+
+    if (r == NULL)
+        return bypass(rq, rs, compute);
+    tag = r->element[0]->str;
+    if (strcmp(tag, "hit") == 0 && r->elements == 2 &&
+        (status = answer_stored(rq, rs, r->element[1]->str, r->element[1]->len)) >= 0) {
+        freeReplyObject(r);
+        return status;
+    }
+    if (strcmp(tag, "miss") == 0 && r->elements == 3) {
+        lk->gen = arena_strdup(&app->arena, r->element[1]->str);
+        lk->all = arena_strdup(&app->arena, r->element[2]->str);
+        freeReplyObject(r);
+        if (lk->gen == NULL || lk->all == NULL)
+            return resp_error(rs, 500, "Internal Server Error");
+        return compute_and_store(rq, rs, spec, compute, lk, false);
+    }
+    freeReplyObject(r);
+    lk->token[0] = '\0'; /* the lock is someone else's */
+    return wait_for(rq, rs, spec, compute, lk);
+}
+
+/* XFetch (Vattani et al.): recompute early with a probability that rises as
+ * the entry nears expiry, scaled by how long it took to compute. With
+ * remaining = its PTTL, refresh when remaining <= delta * beta * -ln(rand). */
+static bool wants_early_refresh(struct app *app, const char *v, size_t len, long long pttl_ms)
+{
+    const char *e0 = memchr(v, '\n', len), *e1;
+    double delta, beta = app->cfg.cache_xfetch_beta_pct / 100.0;
+
+    if (beta <= 0 || pttl_ms < 0 || e0 == NULL ||
+        (e1 = memchr(e0 + 1, '\n', len - (size_t)(e0 + 1 - v))) == NULL)
+        return false;
+    delta = strtod(e1 + 1, NULL);
+    return (double)pttl_ms <= delta * beta * -log(rand_unit());
+}
+
+static bool early_refresh_locked(struct app *app, const struct cache_spec *spec,
+                                 const struct lookup *lk)
+{
+    char lock_ms[16];
+    const char *argv[5] = {lk->entry_key, lk->metrics_key, spec->kind, lk->token, lock_ms};
+    redisReply *r;
+    bool ok;
+
+    snprintf(lock_ms, sizeof(lock_ms), "%d", app->cfg.cache_lock_ms);
+    r = redis_conn_eval(app->cache_redis, &script_refresh, 2, 5, argv, NULL);
+    ok = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    freeReplyObject(r);
+    return ok;
+}
+
+/* ---- the hit path ---- */
+
+#define CACHE_LOOKUP_CMDS 5
+#define CACHE_MAX_CMDS (CACHE_LOOKUP_CMDS + CACHE_PENDING_FIELDS * CACHE_MAX_KINDS)
+
+/* One round trip: GET family generation, GET global generation, GET entry,
+ * PTTL entry, HINCRBY <kind>:lookups, then the pending latency counters.
+ * Hits are lookups minus misses (the miss and refresh scripts count those),
+ * so a hit costs no script. Fills out[0..3]; returns 0 or -1 (Redis down). */
+static int lookup(struct app *app, const struct cache_spec *spec, const struct lookup *lk,
+                  redisReply *out[CACHE_LOOKUP_CMDS - 1])
+{
+    const char *cmds[CACHE_MAX_CMDS][4];
+    const char **argvs[CACHE_MAX_CMDS];
+    int argcs[CACHE_MAX_CMDS];
+    redisReply *replies[CACHE_MAX_CMDS];
+    const char *field = arena_sprintf(&app->arena, "%s:lookups", spec->kind);
+    size_t n = 0;
+
+    if (field == NULL)
+        return -1;
+    cmds[n][0] = "GET", cmds[n][1] = lk->gen_key, argcs[n++] = 2;
+    cmds[n][0] = "GET", cmds[n][1] = lk->all_key, argcs[n++] = 2;
+    cmds[n][0] = "GET", cmds[n][1] = lk->entry_key, argcs[n++] = 2;
+    cmds[n][0] = "PTTL", cmds[n][1] = lk->entry_key, argcs[n++] = 2;
+    cmds[n][0] = "HINCRBY", cmds[n][1] = lk->metrics_key, cmds[n][2] = field, cmds[n][3] = "1";
+    argcs[n++] = 4;
+    for (size_t k = pending_cmds(app, lk->metrics_key, cmds + n, CACHE_MAX_CMDS - n); k > 0; k--)
+        argcs[n++] = 4;
+    for (size_t i = 0; i < n; i++)
+        argvs[i] = cmds[i];
+    if (redis_conn_pipeline(app->cache_redis, n, argcs, argvs, NULL, replies) != 0)
+        return -1;
+    pending_clear(); /* delivered */
+    for (size_t i = 0; i < n; i++) {
+        if (i < CACHE_LOOKUP_CMDS - 1)
+            out[i] = replies[i];
+        else
+            freeReplyObject(replies[i]);
+    }
+    return 0;
 }
 
 static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
                  cache_compute_fn compute, bool force)
 {
-    char name[CACHE_NAME_MAX], family[CACHE_NAME_MAX], token[40];
+    struct app *app = rq->app;
+    char name[CACHE_NAME_MAX], family[CACHE_NAME_MAX];
     double t0 = clock_ms();
-    const char *tag, *key;
-    redisReply *r = NULL;
-    bool must_wait;
-    int status;
+    struct lookup lk;
+    redisReply *r[CACHE_LOOKUP_CMDS - 1];
+    int status = -1;
 
     if (!spec->name(rq, name, sizeof(name), family, sizeof(family)))
         return compute(rq, rs); /* not cacheable as asked (e.g. a 422) */
-    snprintf(token, sizeof(token), "%016llx%08lx", (unsigned long long)(rand_unit() * 1e18),
-             (long)getpid());
-    if (retry_invalidations(rq->app) != 0 || repair_if_dirty(rq->app) != 0 ||
-        (r = lookup(rq, spec, name, family, token, force)) == NULL) {
-        status = bypass(rq, rs, compute);
-        record(spec->kind, "bypass", clock_ms() - t0);
-        return status;
-    }
-    tag = r->element[0]->str; /* belongs to r: read before freeReplyObject */
-    must_wait = strcmp(tag, "wait") == 0;
-    key = arena_strdup(&rq->app->arena, r->element[1]->str);
-    if (strcmp(tag, "hit") == 0 && r->elements == 3 &&
-        (status = answer_stored(rq, rs, r->element[2]->str, r->element[2]->len)) >= 0) {
-        freeReplyObject(r);
-        record(spec->kind, "hit", clock_ms() - t0);
-        return status;
-    }
-    freeReplyObject(r);
-    if (key == NULL)
+    if (!app->cfg.cache_enabled || retry_invalidations(app) != 0 || repair_if_dirty(app) != 0)
+        goto bypassed; /* off by configuration (the cold path, measured), or untrusted */
+    memset(&lk, 0, sizeof(lk));
+    snprintf(lk.token, sizeof(lk.token), "%016llx%08lx",
+             (unsigned long long)(rand_unit() * 1e18), (long)getpid());
+    lk.gen_key = gen_key(app, family);
+    lk.all_key = gen_key(app, CACHE_FAM_ALL);
+    lk.entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
+    lk.metrics_key = cache_metrics_key(app);
+    if (lk.gen_key == NULL || lk.all_key == NULL || lk.entry_key == NULL || lk.metrics_key == NULL)
         return resp_error(rs, 500, "Internal Server Error");
-    if (must_wait)
-        status = wait_for(rq, rs, spec, compute, key);
-    else /* miss, refresh, or a hit we could not read: recompute */
-        status = compute_and_store(rq, rs, spec, compute, key, token);
+    if (force) {
+        status = slow_path(rq, rs, spec, compute, &lk, true);
+        goto recorded;
+    }
+    if (lookup(app, spec, &lk, r) != 0)
+        goto bypassed;
+    if (r[0]->type == REDIS_REPLY_STRING && r[1]->type == REDIS_REPLY_STRING &&
+        r[2]->type == REDIS_REPLY_STRING && is_current(r[2]->str, r[2]->len, r[0]->str, r[1]->str)) {
+        if (r[3]->type == REDIS_REPLY_INTEGER &&
+            wants_early_refresh(app, r[2]->str, r[2]->len, r[3]->integer) &&
+            early_refresh_locked(app, spec, &lk)) {
+            lk.gen = arena_strdup(&app->arena, r[0]->str);
+            lk.all = arena_strdup(&app->arena, r[1]->str);
+            if (lk.gen != NULL && lk.all != NULL)
+                status = compute_and_store(rq, rs, spec, compute, &lk, false);
+        } else {
+            status = answer_stored(rq, rs, r[2]->str, r[2]->len);
+        }
+    }
+    for (int i = 0; i < CACHE_LOOKUP_CMDS - 1; i++)
+        freeReplyObject(r[i]);
+    if (status < 0) /* not current (or unreadable): the slow path re-checks atomically */
+        status = slow_path(rq, rs, spec, compute, &lk, false);
+recorded:
     record(spec->kind, rq->cache_state && strcmp(rq->cache_state, "HIT") == 0 ? "hit" : "miss",
            clock_ms() - t0);
+    return status;
+bypassed:
+    status = bypass(rq, rs, compute);
+    record(spec->kind, "bypass", clock_ms() - t0);
     return status;
 }
 
@@ -618,34 +789,23 @@ int cache_refresh(struct req *rq, struct resp *rs, const struct cache_spec *spec
 
 void cache_flush_metrics(struct app *app)
 {
-    const char *argv[1 + 2 * 5 * CACHE_MAX_KINDS];
-    int n;
+    const char *cmds[CACHE_PENDING_FIELDS * CACHE_MAX_KINDS][4];
+    const char **argvs[CACHE_PENDING_FIELDS * CACHE_MAX_KINDS];
+    int argcs[CACHE_PENDING_FIELDS * CACHE_MAX_KINDS];
+    redisReply *replies[CACHE_PENDING_FIELDS * CACHE_MAX_KINDS];
+    const char *key = cache_metrics_key(app);
+    size_t n;
 
-    if (npending == 0)
+    if (npending == 0 || key == NULL)
         return;
-    argv[0] = cache_metrics_key(app);
-    if (argv[0] == NULL || (n = pending_args(&app->arena, argv + 1, 2 * 5 * CACHE_MAX_KINDS)) <= 0)
-        return;
-    /* HINCRBYFLOAT field by field, pipelined in one round trip */
-    {
-        int argcs[5 * CACHE_MAX_KINDS];
-        const char **argvs[5 * CACHE_MAX_KINDS];
-        const char *cmds[5 * CACHE_MAX_KINDS][4];
-        redisReply *replies[5 * CACHE_MAX_KINDS];
-        size_t m = (size_t)n / 2;
-
-        for (size_t i = 0; i < m; i++) {
-            cmds[i][0] = "HINCRBYFLOAT";
-            cmds[i][1] = argv[0];
-            cmds[i][2] = argv[1 + 2 * i];
-            cmds[i][3] = argv[2 + 2 * i];
-            argcs[i] = 4;
-            argvs[i] = cmds[i];
-        }
-        if (redis_conn_pipeline(app->cache_redis, m, argcs, argvs, NULL, replies) == 0) {
-            pending_clear();
-            for (size_t i = 0; i < m; i++)
-                freeReplyObject(replies[i]);
-        }
+    n = pending_cmds(app, key, cmds, CACHE_PENDING_FIELDS * CACHE_MAX_KINDS);
+    for (size_t i = 0; i < n; i++) {
+        argcs[i] = 4;
+        argvs[i] = cmds[i];
+    }
+    if (n > 0 && redis_conn_pipeline(app->cache_redis, n, argcs, argvs, NULL, replies) == 0) {
+        pending_clear();
+        for (size_t i = 0; i < n; i++)
+            freeReplyObject(replies[i]);
     }
 }

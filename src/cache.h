@@ -72,8 +72,10 @@ void cache_flush_metrics(struct app *app);
 const char *cache_entry_prefix(struct app *app);
 const char *cache_metrics_key(struct app *app);
 
-/* Per-process setup/teardown of script hashes and the random source. */
+/* Per-process setup of the script hashes (before any worker starts). */
 void cache_init(void);
+/* Per-worker seed of the random source (XFetch, lock tokens). */
+void cache_thread_init(void);
 
 /* True when s is a strong ETag list member match for etag ("*" matches). */
 bool cache_etag_matches(const char *if_none_match, const char *etag);

@@ -71,7 +71,7 @@ static char *glob_escape(struct arena *a, const char *s)
 static long long scan_entries(struct app *app, const char *name_glob, bool del, int max_rounds,
                               bool *complete)
 {
-    char *match = arena_sprintf(&app->arena, "%s%s@*", glob_escape(&app->arena, cache_entry_prefix(app)),
+    char *match = arena_sprintf(&app->arena, "%s%s", glob_escape(&app->arena, cache_entry_prefix(app)),
                                 name_glob);
     char cursor[32] = "0";
     long long total = 0;
@@ -97,10 +97,12 @@ static long long scan_entries(struct app *app, const char *name_glob, bool del, 
                 freeReplyObject(r);
                 return -1;
             }
+            size_t nu = 1;
             uargv[0] = "UNLINK";
-            for (size_t i = 0; i < keys->elements; i++)
-                uargv[i + 1] = keys->element[i]->str;
-            u = cmd(app, (int)keys->elements + 1, uargv);
+            for (size_t i = 0; i < keys->elements; i++) /* a lock is not an entry: it expires */
+                if (strchr(keys->element[i]->str, '|') == NULL)
+                    uargv[nu++] = keys->element[i]->str;
+            u = nu > 1 ? cmd(app, (int)nu, uargv) : NULL;
             free(uargv);
             if (u != NULL && u->type == REDIS_REPLY_INTEGER)
                 total += u->integer;
@@ -157,10 +159,15 @@ static void add_counters(json_object *o, json_object *m)
     double hits = 0, misses = 0, bypasses = 0;
 
     for (size_t i = 0; i < sizeof(KINDS) / sizeof(KINDS[0]); i++) {
-        double h = metric(m, KINDS[i], "hits"), mi = metric(m, KINDS[i], "misses");
+        /* the hit path counts lookups only (no script); misses are counted
+         * by the miss script, so hits are the difference */
+        double mi = metric(m, KINDS[i], "misses");
+        double h = metric(m, KINDS[i], "lookups") - mi;
         double hn = metric(m, KINDS[i], "hit_n"), mn = metric(m, KINDS[i], "miss_n");
         json_object *e = json_object_new_object();
 
+        if (h < 0) /* a reset between a lookup and its miss */
+            h = 0;
         hits += h;
         misses += mi;
         bypasses += metric(m, KINDS[i], "bypasses");
@@ -176,10 +183,10 @@ static void add_counters(json_object *o, json_object *m)
         json_object_object_add(e, "hit_rate",
                                jsonx_new_rounded(h + mi > 0 ? 100.0 * h / (h + mi) : 0.0, 2));
         json_object_object_add(
-            e, "avg_ms_hit", jsonx_new_rounded(hn > 0 ? metric(m, KINDS[i], "hit_ms") / hn : 0, 3));
+            e, "avg_ms_hit", jsonx_new_rounded(hn > 0 ? metric(m, KINDS[i], "hit_us") / hn / 1000 : 0, 3));
         json_object_object_add(
             e, "avg_ms_miss",
-            jsonx_new_rounded(mn > 0 ? metric(m, KINDS[i], "miss_ms") / mn : 0, 3));
+            jsonx_new_rounded(mn > 0 ? metric(m, KINDS[i], "miss_us") / mn / 1000 : 0, 3));
         json_object_array_add(list, e);
     }
     if (m != NULL) { /* NULL: Redis is down, no pool-wide numbers */

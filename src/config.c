@@ -40,10 +40,12 @@ static const struct setting settings[] = {
     I("GUILD_DB_TIMEOUT_MS", db_timeout_ms, "10000", 1, 600000),
     S("GUILD_CACHE_REDIS_HOST", cache_redis.host, "127.0.0.1"),
     I("GUILD_CACHE_REDIS_PORT", cache_redis.port, "6379", 1, 65535),
+    S("GUILD_CACHE_REDIS_SOCKET", cache_redis.socket, ""),
     I("GUILD_CACHE_REDIS_DB", cache_redis.db, "0", 0, 1023),
     S("GUILD_CACHE_REDIS_PASSWORD", cache_redis.password, ""),
     S("GUILD_STORE_REDIS_HOST", store_redis.host, "127.0.0.1"),
     I("GUILD_STORE_REDIS_PORT", store_redis.port, "6379", 1, 65535),
+    S("GUILD_STORE_REDIS_SOCKET", store_redis.socket, ""),
     I("GUILD_STORE_REDIS_DB", store_redis.db, "0", 0, 1023),
     S("GUILD_STORE_REDIS_PASSWORD", store_redis.password, ""),
     I("GUILD_REDIS_CONNECT_TIMEOUT_MS", redis_connect_timeout_ms, "200", 1, 60000),
@@ -59,13 +61,16 @@ static const struct setting settings[] = {
     I("GUILD_CACHE_LOCK_WAIT_MS", cache_lock_wait_ms, "2000", 0, 60000),
     I("GUILD_CACHE_XFETCH_BETA_PCT", cache_xfetch_beta_pct, "100", 0, 1000),
     I("GUILD_DEBUG_COMPUTE_DELAY", debug_compute_delay, "0", 0, 1),
+    I("GUILD_CACHE_ENABLED", cache_enabled, "1", 0, 1),
     R("GUILD_RATE_LIMIT_API", rl_api, "100/60"),
     R("GUILD_RATE_LIMIT_PROTECTED", rl_protected, "10/60"),
     R("GUILD_RATE_LIMIT_LOGIN", rl_login, "5/300"),
     I("GUILD_RATE_LIMIT_FAIL_CLOSED", rl_fail_closed, "0", 0, 1),
     I("GUILD_DENYLIST_FAIL_CLOSED", denylist_fail_closed, "0", 0, 1),
     S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
+    I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
     S("GUILD_LOG_FILE", log_file, ""),
+    S("GUILD_REQUEST_LOG", request_log, "buffered"),
     S("GUILD_METRICS_FILE", metrics_file, ""),
     S("GUILD_MIGRATIONS_DIR", migrations_dir, GUILD_DATADIR "/sql"),
 };
@@ -218,6 +223,11 @@ static int check(const struct config *c, enum config_need need, char *err, size_
             snprintf(err, errsz, "GUILD_TRUSTED_PROXIES: '%s' is not an address or CIDR block", bad);
             return -1;
         }
+    }
+    if (strcmp(c->request_log, "buffered") != 0 && strcmp(c->request_log, "sync") != 0 &&
+        strcmp(c->request_log, "off") != 0) {
+        snprintf(err, errsz, "GUILD_REQUEST_LOG must be buffered, sync or off");
+        return -1;
     }
     if (strlen(c->redis_prefix) > 64) {
         snprintf(err, errsz, "GUILD_REDIS_PREFIX must be at most 64 bytes");

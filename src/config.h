@@ -11,6 +11,7 @@
 struct redis_settings {
     char *host;
     int port;
+    char *socket; /* unix socket path; "" = TCP host:port */
     int db;
     char *password; /* "" = no AUTH */
 };
@@ -48,6 +49,7 @@ struct config {
     int cache_lock_wait_ms;    /* how long others wait for it before computing */
     int cache_xfetch_beta_pct; /* XFetch beta x 100 (0 disables early refresh) */
     int debug_compute_delay;   /* test stacks only: honour X-Debug-Compute-Delay-Ms */
+    int cache_enabled;         /* 0: every cacheable route computes (X-Cache: BYPASS) */
     /* rate limiting and the token denylist (store role) */
     struct rate_setting rl_api;       /* every /api/ route: per user, else per client IP */
     struct rate_setting rl_protected; /* GET /api/protected-endpoint, per user */
@@ -55,8 +57,11 @@ struct config {
     int rl_fail_closed;               /* store down: 503 instead of allowing */
     int denylist_fail_closed;         /* store down: refuse tokens with 503 */
     char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
+    /* responder */
+    int fcgi_threads; /* workers (threads) per responder process */
     /* files */
     char *log_file;
+    char *request_log; /* "buffered" (default), "sync" (a write per request) or "off" */
     char *metrics_file; /* shared counters; "" = the FastCGI socket path + ".metrics" */
     char *migrations_dir;
 };

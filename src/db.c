@@ -48,7 +48,7 @@ struct db {
 
 static void set_err(struct db *db, const char *what, unsigned code, const char *msg)
 {
-    static time_t last_log;
+    static _Thread_local time_t last_log;
 
     metrics_mysql_error();
     snprintf(db->errstr, sizeof(db->errstr), "%s: %u %s", what, code, msg ? msg : "");
@@ -63,6 +63,11 @@ int db_library_init(void)
 void db_library_end(void)
 {
     mysql_library_end();
+}
+
+void db_thread_end(void)
+{
+    mysql_thread_end();
 }
 
 struct db *db_new(const struct config *cfg)

@@ -45,6 +45,8 @@ struct db_val {
 /* Process-wide client library setup and teardown (once each). 0 on success. */
 int db_library_init(void);
 void db_library_end(void);
+/* Frees the client library's per-thread state; a worker thread calls it last. */
+void db_thread_end(void);
 
 /* Allocates a handle; does not connect. NULL only on out-of-memory. */
 struct db *db_new(const struct config *cfg);

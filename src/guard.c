@@ -48,8 +48,9 @@ int guard_limit(struct req *rq, struct resp *rs, enum guard_policy policy,
     if (p == NULL || r == NULL)
         return resp_error(rs, 500, "Internal Server Error");
     p->name = policy == GUARD_PROTECTED ? "protected" : "api";
-    /* a disabled policy still runs the script for the denylist, with no cap */
-    p->limit = rate->limit > 0 ? rate->limit : 1000000000;
+    /* a disabled policy (limit 0) still runs the script for the denylist,
+     * and logs nothing */
+    p->limit = rate->limit;
     p->window_s = rate->window_s;
     if (claims != NULL)
         snprintf(who, sizeof(who), "u:%lld", claims->uid);
@@ -62,8 +63,6 @@ int guard_limit(struct req *rq, struct resp *rs, enum guard_policy policy,
         metrics_ratelimit(p->name, r->rc == RL_ALLOWED   ? METRICS_RL_ALLOWED
                                    : r->rc == RL_LIMITED ? METRICS_RL_LIMITED
                                                          : METRICS_RL_UNAVAILABLE);
-    if (rate->limit == 0)
-        p->limit = 0; /* no headers for a disabled policy */
     if (r->rc == RL_UNAVAILABLE) {
         *token = GUARD_TOKEN_UNKNOWN;
         if (app->cfg.rl_fail_closed && rate->limit > 0)

@@ -9,6 +9,15 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERR };
 
+/* Request lines: written one by one (sync), buffered up to 16 KiB / 1 s
+ * (buffered), or not at all (off). Operational lines are always written at
+ * once, after whatever request lines are buffered. */
+enum log_request_mode { LOG_REQUESTS_SYNC, LOG_REQUESTS_BUFFERED, LOG_REQUESTS_OFF };
+void log_set_request_mode(enum log_request_mode mode);
+
+/* Writes buffered request lines now (log_close does it too). */
+void log_flush(void);
+
 /* Opens path for appending (NULL or "" means stderr). Returns 0 or -1. */
 int log_open(const char *path);
 void log_close(void);

@@ -70,8 +70,8 @@ void password_burn(const char *pw, int cost)
 {
     /* a real hash of the configured cost, made once per process: verifying
      * against it is the same work as verifying a real user's password */
-    static char dummy[PASSWORD_HASH_MAX];
-    static int dummy_cost;
+    static _Thread_local char dummy[PASSWORD_HASH_MAX];
+    static _Thread_local int dummy_cost;
 
     if (dummy_cost != cost) {
         if (password_hash("guild-dummy-password", cost, dummy, sizeof(dummy)) != 0)

@@ -3,6 +3,7 @@
  * unusable, so it is freed at once and a later call reconnects. */
 #include "redis_conn.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -22,7 +23,14 @@ struct redis_conn {
     const struct config *cfg;
     redisContext *ctx;
     long long last_attempt_ms;
+    long long last_ok_ms; /* when the connection last answered */
 };
+
+/* A connection idle this long may have been closed by a Redis restart
+ * while nobody used it: a broken pipe or EOF on its first command is then
+ * retried once on a fresh connection. With many workers per process, most
+ * connections sit idle through a restart. */
+#define REDIS_IDLE_RETRY_MS 1000
 
 static struct timeval tv_ms(int ms)
 {
@@ -32,11 +40,15 @@ static struct timeval tv_ms(int ms)
 
 static void log_failure(const struct redis_conn *rc, const char *what, const char *detail)
 {
-    static time_t last_log;
+    static _Thread_local time_t last_log;
 
     metrics_redis_error(rc->role);
-    log_limited(&last_log, 5, LOG_ERR, "redis %s (%s:%d) %s: %s", rc->role, rc->rs->host,
-                rc->rs->port, what, detail ? detail : "");
+    if (*rc->rs->socket)
+        log_limited(&last_log, 5, LOG_ERR, "redis %s (%s) %s: %s", rc->role, rc->rs->socket, what,
+                    detail ? detail : "");
+    else
+        log_limited(&last_log, 5, LOG_ERR, "redis %s (%s:%d) %s: %s", rc->role, rc->rs->host,
+                    rc->rs->port, what, detail ? detail : "");
 }
 
 struct redis_conn *redis_conn_new(const char *role, const struct redis_settings *rs,
@@ -97,6 +109,8 @@ static int handshake(struct redis_conn *rc)
     return 0;
 }
 
+static int connect_now(struct redis_conn *rc, long long now);
+
 int redis_conn_ensure(struct redis_conn *rc)
 {
     long long now;
@@ -106,9 +120,32 @@ int redis_conn_ensure(struct redis_conn *rc)
     now = (long long)clock_ms();
     if (rc->last_attempt_ms != 0 && now - rc->last_attempt_ms < rc->cfg->reconnect_interval_ms)
         return -1;
+    return connect_now(rc, now);
+}
+
+/* True when the command that just failed on rc can be sent again on a new
+ * connection: the old one had been idle (so the failure is a Redis restart
+ * seen late, not a Redis dying under the command) and was closed under us. */
+static bool stale_connection(const struct redis_conn *rc, long long idle_since_ms)
+{
+    int err = rc->ctx->err, e = errno;
+
+    if (idle_since_ms == 0 || (long long)clock_ms() - idle_since_ms < REDIS_IDLE_RETRY_MS)
+        return false;
+    return err == REDIS_ERR_EOF || (err == REDIS_ERR_IO && (e == EPIPE || e == ECONNRESET));
+}
+
+static int connect_now(struct redis_conn *rc, long long now)
+{
     rc->last_attempt_ms = now;
-    rc->ctx = redisConnectWithTimeout(rc->rs->host, rc->rs->port,
-                                      tv_ms(rc->cfg->redis_connect_timeout_ms));
+    /* a unix socket skips the kernel's TCP loopback path: on a 2-core host
+     * that path was most of Redis' CPU under the cache-hit load */
+    if (*rc->rs->socket)
+        rc->ctx = redisConnectUnixWithTimeout(rc->rs->socket,
+                                              tv_ms(rc->cfg->redis_connect_timeout_ms));
+    else
+        rc->ctx = redisConnectWithTimeout(rc->rs->host, rc->rs->port,
+                                          tv_ms(rc->cfg->redis_connect_timeout_ms));
     if (rc->ctx == NULL || rc->ctx->err) {
         log_failure(rc, "connect", rc->ctx ? rc->ctx->errstr : "out of memory");
         drop(rc);
@@ -130,22 +167,30 @@ struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const cha
     if (redis_conn_ensure(rc) != 0)
         return NULL;
     r = redisCommandArgv(rc->ctx, argc, argv, lens);
+    if (r == NULL && stale_connection(rc, rc->last_ok_ms)) {
+        drop(rc);
+        rc->last_ok_ms = 0;
+        if (connect_now(rc, (long long)clock_ms()) == 0)
+            r = redisCommandArgv(rc->ctx, argc, argv, lens);
+        if (rc->ctx == NULL)
+            return NULL;
+    }
     if (r == NULL) {
         log_failure(rc, argv[0], rc->ctx->errstr);
         drop(rc);
+        return NULL;
     }
+    rc->last_ok_ms = (long long)clock_ms();
     return r;
 }
 
-int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
-                        const size_t **lens, struct redisReply **replies)
+/* Sends n commands and reads their replies; 0, or -1 with the connection
+ * still open (the caller drops it) and every reply freed. */
+static int pipeline_once(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                         const size_t **lens, struct redisReply **replies)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
-        replies[i] = NULL;
-    if (redis_conn_ensure(rc) != 0)
-        return -1;
     for (i = 0; i < n; i++)
         if (redisAppendCommandArgv(rc->ctx, argcs[i], argvs[i], lens ? lens[i] : NULL) != REDIS_OK)
             goto fail;
@@ -157,13 +202,36 @@ int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const
     }
     return 0;
 fail:
-    log_failure(rc, "pipeline", rc->ctx->errstr);
     for (i = 0; i < n; i++) {
         freeReplyObject(replies[i]);
         replies[i] = NULL;
     }
+    return -1;
+}
+
+int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                        const size_t **lens, struct redisReply **replies)
+{
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (redis_conn_ensure(rc) != 0)
+        return -1;
+    if (pipeline_once(rc, n, argcs, argvs, lens, replies) == 0)
+        goto ok;
+    if (stale_connection(rc, rc->last_ok_ms)) {
+        drop(rc);
+        rc->last_ok_ms = 0;
+        if (connect_now(rc, (long long)clock_ms()) != 0)
+            return -1;
+        if (pipeline_once(rc, n, argcs, argvs, lens, replies) == 0)
+            goto ok;
+    }
+    log_failure(rc, "pipeline", rc->ctx->errstr);
     drop(rc); /* replies may be half-read: the connection cannot be reused */
     return -1;
+ok:
+    rc->last_ok_ms = (long long)clock_ms();
+    return 0;
 }
 
 int redis_conn_ping(struct redis_conn *rc)

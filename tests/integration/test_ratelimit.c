@@ -293,10 +293,10 @@ static void t_seed_loop(void)
     }
     elapsed = fx_now_ms() - t0;
     printf("    (%d x 200, %d x 429 in %.0f ms)\n", ok200, n429, elapsed);
-    /* the window is a sorted set of the admitted calls only, expiring with the window */
-    snprintf(key, sizeof(key), "%srl:protected:u:%ld", fx_redis_prefix(), uid);
+    /* the window is a list of the admitted calls only, expiring with the window */
+    snprintf(key, sizeof(key), "%srlw:protected:u:%ld", fx_redis_prefix(), uid);
     if (fx_now_ms() - t0 < PROT_WINDOW * 1000.0 - 200) {
-        long long card = store_cli("ZCARD", key), pttl = store_cli("PTTL", key);
+        long long card = store_cli("LLEN", key), pttl = store_cli("PTTL", key);
         CU_ASSERT_EQUAL(card, PROT_LIMIT);
         CU_ASSERT(pttl > 0 && pttl <= PROT_WINDOW * 1000);
     }
@@ -557,11 +557,11 @@ static void t_trusted_proxy(void)
     printf("\n    untrusted 127.0.0.1, XFF %s then %s: remaining %ld then %ld\n", a1, a2, r1, r2);
     CU_ASSERT(r1 >= 0 && r1 <= API_LIMIT - 1);
     CU_ASSERT(r2 >= 0 && r2 <= API_LIMIT - 2); /* a fresh bucket would say 299 */
-    snprintf(key, sizeof(key), "rl:api:ip:%s", a1);
+    snprintf(key, sizeof(key), "rlw:api:ip:%s", a1);
     CU_ASSERT_EQUAL(store_exists(key), 0);
-    snprintf(key, sizeof(key), "rl:api:ip:%s", a2);
+    snprintf(key, sizeof(key), "rlw:api:ip:%s", a2);
     CU_ASSERT_EQUAL(store_exists(key), 0);
-    CU_ASSERT_EQUAL(store_exists("rl:api:ip:127.0.0.1"), 1);
+    CU_ASSERT_EQUAL(store_exists("rlw:api:ip:127.0.0.1"), 1);
 
     /* 127.0.0.2 is trusted: each X-Forwarded-For address is its own bucket */
     CU_ASSERT_FATAL(req_via(b1, "GET", path, NULL, NULL, NULL, &r) == 0);
@@ -576,9 +576,9 @@ static void t_trusted_proxy(void)
     CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 2);
     http_resp_free(&r);
-    snprintf(key, sizeof(key), "rl:api:ip:%s", b1);
+    snprintf(key, sizeof(key), "rlw:api:ip:%s", b1);
     CU_ASSERT_EQUAL(store_exists(key), 1);
-    snprintf(key, sizeof(key), "rl:api:ip:%s", b2);
+    snprintf(key, sizeof(key), "rlw:api:ip:%s", b2);
     CU_ASSERT_EQUAL(store_exists(key), 1);
 
     /* a chain ending in the proxy itself names the hop before it */
@@ -587,7 +587,7 @@ static void t_trusted_proxy(void)
     CU_ASSERT(fx_expect(&r, 200));
     CU_ASSERT_EQUAL(hdr_long(&r, "X-RateLimit-Remaining"), API_LIMIT - 1);
     http_resp_free(&r);
-    snprintf(key, sizeof(key), "rl:api:ip:%s", b3);
+    snprintf(key, sizeof(key), "rlw:api:ip:%s", b3);
     CU_ASSERT_EQUAL(store_exists(key), 1);
 }
 
@@ -880,9 +880,9 @@ static void t_clear_keeps_store(void)
     CU_ASSERT_EQUAL(store_exists(key), 1);
     snprintf(key, sizeof(key), "revoked:%s", jti);
     CU_ASSERT_EQUAL(store_exists(key), 1);
-    snprintf(key, sizeof(key), "rl:login:%s:%s", x, a);
+    snprintf(key, sizeof(key), "rlw:login:%s:%s", x, a);
     CU_ASSERT_EQUAL(store_exists(key), 1);
-    snprintf(key, sizeof(key), "rl:protected:u:%ld", id);
+    snprintf(key, sizeof(key), "rlw:protected:u:%ld", id);
     if (fx_now_ms() - t_window < (PROT_WINDOW - 0.5) * 1000) {
         CU_ASSERT_EQUAL(store_exists(key), 1);
         CU_ASSERT_FATAL(req_tok("GET", PROTECTED, t1, NULL, &r) == 0);

@@ -732,8 +732,10 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
     if (!app->cfg.cache_enabled || retry_invalidations(app) != 0 || repair_if_dirty(app) != 0)
         goto bypassed; /* off by configuration (the cold path, measured), or untrusted */
     memset(&lk, 0, sizeof(lk));
-    snprintf(lk.token, sizeof(lk.token), "%016llx%08lx",
-             (unsigned long long)(rand_unit() * 1e18), (long)getpid());
+    /* a lock owner's token: 106 random bits, unique enough across the pool */
+    snprintf(lk.token, sizeof(lk.token), "%013llx%013llx",
+             (unsigned long long)(rand_unit() * 4503599627370496.0),
+             (unsigned long long)(rand_unit() * 4503599627370496.0));
     lk.gen_key = gen_key(app, family);
     lk.all_key = gen_key(app, CACHE_FAM_ALL);
     lk.entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
@@ -808,4 +810,68 @@ void cache_flush_metrics(struct app *app)
         for (size_t i = 0; i < n; i++)
             freeReplyObject(replies[i]);
     }
+}
+
+/* ---- blobs: the responder's own data under the answers' generations ---- */
+
+int cache_blob_get(struct app *app, const char *name, const char *family, struct cache_blob *b)
+{
+    struct lookup lk;
+    redisReply *r[3];
+    int found = 0;
+
+    memset(b, 0, sizeof(*b));
+    if (!app->cfg.cache_enabled || retry_invalidations(app) != 0 || repair_if_dirty(app) != 0)
+        return -1;
+    memset(&lk, 0, sizeof(lk));
+    lk.gen_key = gen_key(app, family);
+    lk.all_key = gen_key(app, CACHE_FAM_ALL);
+    lk.entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
+    if (lk.gen_key == NULL || lk.all_key == NULL || lk.entry_key == NULL ||
+        read_current(app, &lk, r) != 0)
+        return -1;
+    b->gen = arena_strdup(&app->arena, r[0]->type == REDIS_REPLY_STRING ? r[0]->str : "");
+    b->all = arena_strdup(&app->arena, r[1]->type == REDIS_REPLY_STRING ? r[1]->str : "");
+    if (b->gen != NULL && b->all != NULL && r[2]->type == REDIS_REPLY_STRING &&
+        is_current(r[2]->str, r[2]->len, b->gen, b->all)) {
+        const char *nl = memchr(r[2]->str, '\n', r[2]->len);
+        b->len = r[2]->len - (size_t)(nl + 1 - r[2]->str);
+        b->data = arena_strndup(&app->arena, nl + 1, b->len);
+        found = b->data != NULL;
+    }
+    for (int i = 0; i < 3; i++)
+        freeReplyObject(r[i]);
+    return b->gen == NULL || b->all == NULL ? -1 : found;
+}
+
+void cache_blob_put(struct app *app, const char *name, const char *family,
+                    const struct cache_blob *seen, const char *kind, const char *data, size_t len)
+{
+    char ttl[32];
+    const char *argv[13];
+    size_t lens[13];
+    redisReply *r;
+
+    snprintf(ttl, sizeof(ttl), "%d", app->cfg.cache_ttl_user_s * 1000);
+    argv[0] = gen_key(app, family);
+    argv[1] = gen_key(app, CACHE_FAM_ALL);
+    argv[2] = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
+    argv[3] = cache_metrics_key(app);
+    argv[4] = kind;
+    argv[5] = seen->gen;
+    argv[6] = seen->all;
+    argv[7] = ""; /* no etag/delta header: not an answer */
+    argv[8] = ttl;
+    argv[9] = data;
+    argv[10] = "";
+    argv[11] = CACHE_GEN_TTL_S;
+    argv[12] = "0";
+    for (int i = 0; i < 13; i++) {
+        if (argv[i] == NULL)
+            return;
+        lens[i] = strlen(argv[i]);
+    }
+    lens[9] = len;
+    r = redis_conn_eval(app->cache_redis, &script_store, 4, 13, argv, lens);
+    freeReplyObject(r);
 }

@@ -65,6 +65,22 @@ int cache_refresh(struct req *rq, struct resp *rs, const struct cache_spec *spec
 void cache_invalidate(struct app *app, const char *const *families, long long user_id,
                       unsigned user_flags);
 
+/* A value the responder caches for itself (not an HTTP answer) under the
+ * same generations: it is current until a write bumps `family` or "all".
+ * cache_blob_get: 1 = found and current (data/len in the arena), 0 = not
+ * found or stale (gen/all say what was seen: pass b to cache_blob_put after
+ * reading the source of truth), -1 = the cache cannot be used now. */
+struct cache_blob {
+    const char *gen, *all;
+    const char *data;
+    size_t len;
+};
+int cache_blob_get(struct app *app, const char *name, const char *family, struct cache_blob *b);
+/* Stores data (TTL GUILD_CACHE_TTL_USER_S) unless the generations moved
+ * since `seen` was read. kind names the metrics counter of computations. */
+void cache_blob_put(struct app *app, const char *name, const char *family,
+                    const struct cache_blob *seen, const char *kind, const char *data, size_t len);
+
 /* Adds this process's pending latency/bypass counters to Redis now. */
 void cache_flush_metrics(struct app *app);
 

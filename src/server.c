@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
 #include "app.h"
 #include "arena.h"
 #include "auth.h"
@@ -29,7 +30,8 @@
  * token (NULL: missing or invalid). Returns 0 (rq->user and rq->account set)
  * or the error status it set. A deleted user, or one whose username changed
  * under the same id, is 401; a deactivated one 403 at once: the row is read
- * on every request (a primary-key lookup). */
+ * on every request, from the cache role while no write has touched it since
+ * (account.h), else by primary key from MariaDB. */
 static int authenticate(struct req *rq, struct resp *rs, enum route_auth need,
                         const struct auth_claims *claims, enum guard_token token)
 {
@@ -44,7 +46,7 @@ static int authenticate(struct req *rq, struct resp *rs, enum route_auth need,
     if ((u = arena_alloc(rq->arena, sizeof(*u))) == NULL ||
         (au = arena_alloc(rq->arena, sizeof(*au))) == NULL)
         return resp_error(rs, 500, "Internal Server Error");
-    switch (db_user_find(app->db, claims->uid, u)) {
+    switch (account_find(app, claims->uid, u)) {
     case DB_OK:
         break;
     case DB_NOTFOUND:

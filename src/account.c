@@ -5,6 +5,7 @@
  * Strings are length-prefixed: any byte may appear in them. */
 #include "account.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cache.h"
 #include "db.h"
 #include "db_users.h"
+#include "req.h"
 
 #define ACCOUNT_ENTRY_MAX 4096
 
@@ -58,25 +60,49 @@ static int take_str(const char **p, const char *end, char *buf, size_t cap)
     return 0;
 }
 
+/* Reads one decimal (optionally negative) field and its separator. */
+static int take_num(const char **p, const char *end, char sep, long long *out)
+{
+    const char *q = *p;
+    long long v = 0;
+    bool neg = false;
+
+    if (q < end && *q == '-') {
+        neg = true;
+        q++;
+    }
+    if (q >= end || *q < '0' || *q > '9')
+        return -1;
+    for (; q < end && *q >= '0' && *q <= '9'; q++) {
+        if (v > (9223372036854775807LL - (*q - '0')) / 10)
+            return -1;
+        v = v * 10 + (*q - '0');
+    }
+    if (q >= end || *q != sep)
+        return -1;
+    *out = neg ? -v : v;
+    *p = q + 1;
+    return 0;
+}
+
 int account_decode(const char *s, size_t len, struct user *u)
 {
-    const char *end = s + len, *nl = memchr(s, '\n', len), *p;
-    char head[160];
-    int active, admin, has_fn, consumed = 0;
+    const char *end = s + len, *p = s;
+    long long active, admin, has_fn;
 
-    if (nl == NULL || (size_t)(nl - s) >= sizeof(head))
-        return -1;
-    memcpy(head, s, (size_t)(nl - s));
-    head[nl - s] = '\0';
     memset(u, 0, sizeof(*u));
-    if (sscanf(head, "a1 %lld %d %d %d %lld %lld %lld%n", &u->id, &active, &admin, &has_fn,
-               &u->experience_points, &u->missions_completed, &u->created_at, &consumed) != 7 ||
-        head[consumed] != '\0')
+    if (len < 3 || memcmp(s, "a1 ", 3) != 0)
+        return -1;
+    p += 3;
+    if (take_num(&p, end, ' ', &u->id) != 0 || take_num(&p, end, ' ', &active) != 0 ||
+        take_num(&p, end, ' ', &admin) != 0 || take_num(&p, end, ' ', &has_fn) != 0 ||
+        take_num(&p, end, ' ', &u->experience_points) != 0 ||
+        take_num(&p, end, ' ', &u->missions_completed) != 0 ||
+        take_num(&p, end, '\n', &u->created_at) != 0)
         return -1;
     u->is_active = active != 0;
     u->is_admin = admin != 0;
     u->has_full_name = has_fn != 0;
-    p = nl + 1;
     if (take_str(&p, end, u->username, sizeof(u->username)) != 0 ||
         take_str(&p, end, u->email, sizeof(u->email)) != 0 ||
         take_str(&p, end, u->full_name, sizeof(u->full_name)) != 0 ||
@@ -85,16 +111,22 @@ int account_decode(const char *s, size_t len, struct user *u)
     return 0;
 }
 
-int account_find(struct app *app, long long id, struct user *u)
+void account_entry_name(long long id, char name[ACCOUNT_NAME_MAX], char family[ACCOUNT_NAME_MAX])
 {
-    char name[48], family[48], enc[ACCOUNT_ENTRY_MAX];
+    snprintf(name, ACCOUNT_NAME_MAX, "acct:%lld", id);
+    snprintf(family, ACCOUNT_NAME_MAX, "user:%lld", id);
+}
+
+int account_find(struct req *rq, long long id, struct user *u)
+{
+    struct app *app = rq->app;
+    char name[ACCOUNT_NAME_MAX], family[ACCOUNT_NAME_MAX], enc[ACCOUNT_ENTRY_MAX];
     struct cache_blob b;
     size_t n;
     int rc;
 
-    snprintf(name, sizeof(name), "acct:%lld", id);
-    snprintf(family, sizeof(family), "user:%lld", id);
-    rc = cache_blob_get(app, name, family, &b);
+    account_entry_name(id, name, family);
+    rc = cache_blob_get(rq, name, family, &b);
     if (rc == 1 && account_decode(b.data, b.len, u) == 0 && u->id == id)
         return DB_OK;
     if ((rc = db_user_find(app->db, id, u)) != DB_OK)

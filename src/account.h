@@ -10,11 +10,16 @@
 
 #include <stddef.h>
 
-struct app;
+struct req;
 struct user;
 
-/* Fills u (hashed_password left empty). DB_OK, DB_NOTFOUND or DB_ERR. */
-int account_find(struct app *app, long long id, struct user *u);
+/* The cache entry name and family of user id's account. */
+#define ACCOUNT_NAME_MAX 48
+void account_entry_name(long long id, char name[ACCOUNT_NAME_MAX], char family[ACCOUNT_NAME_MAX]);
+
+/* Fills u (hashed_password left empty), taking the entry from rq's
+ * prefetch when the dispatcher sent it ahead. DB_OK, DB_NOTFOUND or DB_ERR. */
+int account_find(struct req *rq, long long id, struct user *u);
 
 /* The entry's encoding, exposed for unit tests. account_encode returns the
  * length written (< sz), or 0 when it does not fit; account_decode returns

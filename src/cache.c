@@ -682,19 +682,19 @@ static bool early_refresh_locked(struct app *app, const struct cache_spec *spec,
 /* One round trip: GET family generation, GET global generation, GET entry,
  * PTTL entry, HINCRBY <kind>:lookups, then the pending latency counters.
  * Hits are lookups minus misses (the miss and refresh scripts count those),
- * so a hit costs no script. Fills out[0..3]; returns 0 or -1 (Redis down). */
-static int lookup(struct app *app, const struct cache_spec *spec, const struct lookup *lk,
-                  redisReply *out[CACHE_LOOKUP_CMDS - 1])
+ * so a hit costs no script. lookup_send writes it and says how many replies
+ * to read (0 when Redis is unavailable); lookup_recv reads them, keeping the
+ * first four in out (0, or -1). */
+/* Builds the lookup's commands into cmds/argcs; returns how many (0 on
+ * arena exhaustion). Clears nothing: the caller does once they are sent. */
+static size_t lookup_cmds(struct app *app, const struct cache_spec *spec, const struct lookup *lk,
+                          const char *(*cmds)[4], int *argcs)
 {
-    const char *cmds[CACHE_MAX_CMDS][4];
-    const char **argvs[CACHE_MAX_CMDS];
-    int argcs[CACHE_MAX_CMDS];
-    redisReply *replies[CACHE_MAX_CMDS];
     const char *field = arena_sprintf(&app->arena, "%s:lookups", spec->kind);
     size_t n = 0;
 
     if (field == NULL)
-        return -1;
+        return 0;
     cmds[n][0] = "GET", cmds[n][1] = lk->gen_key, argcs[n++] = 2;
     cmds[n][0] = "GET", cmds[n][1] = lk->all_key, argcs[n++] = 2;
     cmds[n][0] = "GET", cmds[n][1] = lk->entry_key, argcs[n++] = 2;
@@ -703,11 +703,30 @@ static int lookup(struct app *app, const struct cache_spec *spec, const struct l
     argcs[n++] = 4;
     for (size_t k = pending_cmds(app, lk->metrics_key, cmds + n, CACHE_MAX_CMDS - n); k > 0; k--)
         argcs[n++] = 4;
+    return n;
+}
+
+static size_t lookup_send(struct app *app, const struct cache_spec *spec, const struct lookup *lk)
+{
+    const char *cmds[CACHE_MAX_CMDS][4];
+    const char **argvs[CACHE_MAX_CMDS];
+    int argcs[CACHE_MAX_CMDS];
+    size_t n = lookup_cmds(app, spec, lk, cmds, argcs);
+
     for (size_t i = 0; i < n; i++)
         argvs[i] = cmds[i];
-    if (redis_conn_pipeline(app->cache_redis, n, argcs, argvs, NULL, replies) != 0)
+    if (n == 0 || redis_conn_send(app->cache_redis, n, argcs, argvs, NULL) != 0)
+        return 0;
+    pending_clear(); /* on its way */
+    return n;
+}
+
+static int lookup_recv(struct app *app, size_t n, redisReply *out[CACHE_LOOKUP_CMDS - 1])
+{
+    redisReply *replies[CACHE_MAX_CMDS];
+
+    if (redis_conn_recv(app->cache_redis, n, replies) != 0)
         return -1;
-    pending_clear(); /* delivered */
     for (size_t i = 0; i < n; i++) {
         if (i < CACHE_LOOKUP_CMDS - 1)
             out[i] = replies[i];
@@ -717,37 +736,175 @@ static int lookup(struct app *app, const struct cache_spec *spec, const struct l
     return 0;
 }
 
+/* Cache-role reads sent ahead of the rate limiter's round trip, so both
+ * Redis servers work at once (see cache_prefetch in cache.h): an optional
+ * blob read (3 GETs, the caller's account) then an optional lookup. The
+ * replies are read together by whichever consumer comes first. */
+struct cache_prefetch {
+    const struct cache_spec *spec; /* NULL: no lookup part */
+    struct lookup lk;
+    size_t n_lookup;               /* replies of the lookup part */
+    const char *blob_gen_key, *blob_all_key, *blob_entry_key; /* NULL: no blob part */
+    size_t n;                      /* replies in flight (0 once read) */
+    int failed;                    /* the read failed: consumers go to Redis themselves */
+    bool lookup_taken, blob_taken;
+    redisReply *r[3 + CACHE_MAX_CMDS];
+};
+
+/* Names the entry and fills lk; 0, 1 when the request is not cacheable as
+ * asked, -1 on arena exhaustion. */
+static int lookup_init(struct req *rq, const struct cache_spec *spec, struct lookup *lk)
+{
+    struct app *app = rq->app;
+    char name[CACHE_NAME_MAX], family[CACHE_NAME_MAX];
+
+    if (!spec->name(rq, name, sizeof(name), family, sizeof(family)))
+        return 1;
+    memset(lk, 0, sizeof(*lk));
+    /* a lock owner's token: 104 random bits, unique enough across the pool */
+    snprintf(lk->token, sizeof(lk->token), "%013llx%013llx",
+             (unsigned long long)(rand_unit() * 4503599627370496.0),
+             (unsigned long long)(rand_unit() * 4503599627370496.0));
+    lk->gen_key = gen_key(app, family);
+    lk->all_key = gen_key(app, CACHE_FAM_ALL);
+    lk->entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
+    lk->metrics_key = cache_metrics_key(app);
+    if (lk->gen_key == NULL || lk->all_key == NULL || lk->entry_key == NULL ||
+        lk->metrics_key == NULL)
+        return -1;
+    return 0;
+}
+
+static bool cache_usable(struct app *app)
+{
+    return app->cfg.cache_enabled && retry_invalidations(app) == 0 && repair_if_dirty(app) == 0;
+}
+
+void cache_prefetch(struct req *rq, const struct cache_spec *spec, const char *blob_name,
+                    const char *blob_family)
+{
+    struct app *app = rq->app;
+    struct cache_prefetch *pf;
+    const char *cmds[3 + CACHE_MAX_CMDS][4];
+    const char **argvs[3 + CACHE_MAX_CMDS];
+    int argcs[3 + CACHE_MAX_CMDS];
+    size_t n = 0;
+
+    if (rq->cache_pf != NULL || !cache_usable(app) ||
+        (pf = arena_alloc(rq->arena, sizeof(*pf))) == NULL)
+        return;
+    memset(pf, 0, sizeof(*pf));
+    if (blob_name != NULL) {
+        pf->blob_gen_key = gen_key(app, blob_family);
+        pf->blob_all_key = gen_key(app, CACHE_FAM_ALL);
+        pf->blob_entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, blob_name);
+        if (pf->blob_gen_key == NULL || pf->blob_all_key == NULL || pf->blob_entry_key == NULL)
+            return;
+        cmds[n][0] = "GET", cmds[n][1] = pf->blob_gen_key, argcs[n++] = 2;
+        cmds[n][0] = "GET", cmds[n][1] = pf->blob_all_key, argcs[n++] = 2;
+        cmds[n][0] = "GET", cmds[n][1] = pf->blob_entry_key, argcs[n++] = 2;
+    }
+    if (spec != NULL && lookup_init(rq, spec, &pf->lk) == 0) {
+        pf->spec = spec;
+        pf->n_lookup = lookup_cmds(app, spec, &pf->lk, cmds + n, argcs + n);
+        if (pf->n_lookup == 0)
+            pf->spec = NULL;
+        n += pf->n_lookup;
+    }
+    if (n == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        argvs[i] = cmds[i];
+    if (redis_conn_send(app->cache_redis, n, argcs, argvs, NULL) != 0)
+        return;
+    if (pf->spec != NULL)
+        pending_clear(); /* on its way */
+    pf->n = n;
+    rq->cache_pf = pf;
+}
+
+/* Reads every reply of the prefetch once; 0, or -1 when Redis failed. */
+static int prefetch_receive(struct app *app, struct cache_prefetch *pf)
+{
+    if (pf->n > 0) {
+        pf->failed = redis_conn_recv(app->cache_redis, pf->n, pf->r) != 0;
+        pf->n = 0;
+    }
+    return pf->failed ? -1 : 0;
+}
+
+void cache_prefetch_drop(struct req *rq)
+{
+    struct cache_prefetch *pf = rq->cache_pf;
+    const char *argv[4];
+    redisReply *u;
+    size_t total;
+
+    rq->cache_pf = NULL;
+    if (pf == NULL)
+        return;
+    total = (pf->blob_entry_key ? 3 : 0) + (pf->spec ? pf->n_lookup : 0);
+    if (prefetch_receive(rq->app, pf) != 0)
+        return;
+    for (size_t i = 0; i < total; i++)
+        freeReplyObject(pf->r[i]); /* NULL for what a consumer took */
+    if (pf->spec == NULL || pf->lookup_taken)
+        return;
+    /* the request ended before the cache (a 429, 401, ...): its lookup was
+     * counted and is taken back, or it would read as a hit */
+    argv[0] = "HINCRBY";
+    argv[1] = pf->lk.metrics_key;
+    argv[2] = arena_sprintf(&rq->app->arena, "%s:lookups", pf->spec->kind);
+    argv[3] = "-1";
+    if (argv[2] != NULL) {
+        u = redis_conn_command(rq->app->cache_redis, 4, argv, NULL);
+        freeReplyObject(u);
+    }
+}
+
 static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
                  cache_compute_fn compute, bool force)
 {
     struct app *app = rq->app;
-    char name[CACHE_NAME_MAX], family[CACHE_NAME_MAX];
+    struct cache_prefetch *pf = rq->cache_pf;
     double t0 = clock_ms();
     struct lookup lk;
     redisReply *r[CACHE_LOOKUP_CMDS - 1];
+    size_t n;
     int status = -1;
 
-    if (!spec->name(rq, name, sizeof(name), family, sizeof(family)))
+    if (pf != NULL && pf->spec == spec && !pf->lookup_taken && !force) {
+        /* sent ahead by the dispatcher */
+        size_t at = pf->blob_entry_key ? 3 : 0;
+        pf->lookup_taken = true;
+        lk = pf->lk;
+        if (prefetch_receive(app, pf) != 0)
+            goto bypassed;
+        for (size_t i = 0; i < pf->n_lookup; i++) {
+            if (i < CACHE_LOOKUP_CMDS - 1)
+                r[i] = pf->r[at + i];
+            else
+                freeReplyObject(pf->r[at + i]);
+            pf->r[at + i] = NULL;
+        }
+        goto received;
+    }
+    switch (lookup_init(rq, spec, &lk)) {
+    case 1:
         return compute(rq, rs); /* not cacheable as asked (e.g. a 422) */
-    if (!app->cfg.cache_enabled || retry_invalidations(app) != 0 || repair_if_dirty(app) != 0)
-        goto bypassed; /* off by configuration (the cold path, measured), or untrusted */
-    memset(&lk, 0, sizeof(lk));
-    /* a lock owner's token: 106 random bits, unique enough across the pool */
-    snprintf(lk.token, sizeof(lk.token), "%013llx%013llx",
-             (unsigned long long)(rand_unit() * 4503599627370496.0),
-             (unsigned long long)(rand_unit() * 4503599627370496.0));
-    lk.gen_key = gen_key(app, family);
-    lk.all_key = gen_key(app, CACHE_FAM_ALL);
-    lk.entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
-    lk.metrics_key = cache_metrics_key(app);
-    if (lk.gen_key == NULL || lk.all_key == NULL || lk.entry_key == NULL || lk.metrics_key == NULL)
+    case -1:
         return resp_error(rs, 500, "Internal Server Error");
+    }
+    if (!cache_usable(app))
+        goto bypassed; /* off by configuration (the cold path, measured), or untrusted */
     if (force) {
         status = slow_path(rq, rs, spec, compute, &lk, true);
         goto recorded;
     }
-    if (lookup(app, spec, &lk, r) != 0)
+    n = lookup_send(app, spec, &lk);
+    if (n == 0 || lookup_recv(app, n, r) != 0)
         goto bypassed;
+received:
     if (r[0]->type == REDIS_REPLY_STRING && r[1]->type == REDIS_REPLY_STRING &&
         r[2]->type == REDIS_REPLY_STRING && is_current(r[2]->str, r[2]->len, r[0]->str, r[1]->str)) {
         if (r[3]->type == REDIS_REPLY_INTEGER &&
@@ -814,22 +971,38 @@ void cache_flush_metrics(struct app *app)
 
 /* ---- blobs: the responder's own data under the answers' generations ---- */
 
-int cache_blob_get(struct app *app, const char *name, const char *family, struct cache_blob *b)
+int cache_blob_get(struct req *rq, const char *name, const char *family, struct cache_blob *b)
 {
+    struct app *app = rq->app;
+    struct cache_prefetch *pf = rq->cache_pf;
     struct lookup lk;
     redisReply *r[3];
     int found = 0;
 
     memset(b, 0, sizeof(*b));
-    if (!app->cfg.cache_enabled || retry_invalidations(app) != 0 || repair_if_dirty(app) != 0)
-        return -1;
     memset(&lk, 0, sizeof(lk));
-    lk.gen_key = gen_key(app, family);
-    lk.all_key = gen_key(app, CACHE_FAM_ALL);
     lk.entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
-    if (lk.gen_key == NULL || lk.all_key == NULL || lk.entry_key == NULL ||
-        read_current(app, &lk, r) != 0)
+    if (lk.entry_key == NULL)
         return -1;
+    if (pf != NULL && pf->blob_entry_key != NULL && !pf->blob_taken &&
+        strcmp(pf->blob_entry_key, lk.entry_key) == 0) { /* sent ahead by the dispatcher */
+        pf->blob_taken = true;
+        if (prefetch_receive(app, pf) != 0)
+            return -1;
+        for (int i = 0; i < 3; i++) {
+            r[i] = pf->r[i];
+            pf->r[i] = NULL;
+        }
+    } else {
+        if (pf != NULL && prefetch_receive(app, pf) != 0) /* keep the connection in step */
+            return -1;
+        if (!cache_usable(app))
+            return -1;
+        lk.gen_key = gen_key(app, family);
+        lk.all_key = gen_key(app, CACHE_FAM_ALL);
+        if (lk.gen_key == NULL || lk.all_key == NULL || read_current(app, &lk, r) != 0)
+            return -1;
+    }
     b->gen = arena_strdup(&app->arena, r[0]->type == REDIS_REPLY_STRING ? r[0]->str : "");
     b->all = arena_strdup(&app->arena, r[1]->type == REDIS_REPLY_STRING ? r[1]->str : "");
     if (b->gen != NULL && b->all != NULL && r[2]->type == REDIS_REPLY_STRING &&

@@ -46,6 +46,19 @@ struct cache_spec {
 int cache_serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
                 cache_compute_fn compute);
 
+/* Sends rq's cache-role reads now, without waiting, so that they travel
+ * while the dispatcher waits on the store role (rate limit): the blob
+ * blob_name of blob_family (the caller's account; NULL: none) and the
+ * lookup of spec (NULL: none). cache_blob_get and cache_serve then take the
+ * replies instead of asking again. Does nothing when the cache is unusable;
+ * the lookup part is left out when the request is not cacheable as asked.
+ * cache_prefetch_drop must run after every request: it reads the replies
+ * of a lookup nobody used (a 429, 401, 403 came first) and takes back its
+ * count, so the connection stays in step and hits stay exact. */
+void cache_prefetch(struct req *rq, const struct cache_spec *spec, const char *blob_name,
+                    const char *blob_family);
+void cache_prefetch_drop(struct req *rq);
+
 /* Recomputes and stores an entry regardless of what is cached (warm).
  * Returns 0 when stored. */
 int cache_refresh(struct req *rq, struct resp *rs, const struct cache_spec *spec,
@@ -75,7 +88,7 @@ struct cache_blob {
     const char *data;
     size_t len;
 };
-int cache_blob_get(struct app *app, const char *name, const char *family, struct cache_blob *b);
+int cache_blob_get(struct req *rq, const char *name, const char *family, struct cache_blob *b);
 /* Stores data (TTL GUILD_CACHE_TTL_USER_S) unless the generations moved
  * since `seen` was read. kind names the metrics counter of computations. */
 void cache_blob_put(struct app *app, const char *name, const char *family,

@@ -184,16 +184,27 @@ struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const cha
     return r;
 }
 
-/* Sends n commands and reads their replies; 0, or -1 with the connection
- * still open (the caller drops it) and every reply freed. */
-static int pipeline_once(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
-                         const size_t **lens, struct redisReply **replies)
+/* Appends n commands and writes them all out. 0, or -1 with the connection
+ * still open (the caller drops it). */
+static int write_all(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                     const size_t **lens)
+{
+    int done = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (redisAppendCommandArgv(rc->ctx, argcs[i], argvs[i], lens ? lens[i] : NULL) != REDIS_OK)
+            return -1;
+    while (!done)
+        if (redisBufferWrite(rc->ctx, &done) != REDIS_OK)
+            return -1;
+    return 0;
+}
+
+/* Reads n replies; 0, or -1 with every reply freed. */
+static int read_all(struct redis_conn *rc, size_t n, struct redisReply **replies)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
-        if (redisAppendCommandArgv(rc->ctx, argcs[i], argvs[i], lens ? lens[i] : NULL) != REDIS_OK)
-            goto fail;
     for (i = 0; i < n; i++) {
         void *r = NULL;
         if (redisGetReply(rc->ctx, &r) != REDIS_OK)
@@ -207,6 +218,53 @@ fail:
         replies[i] = NULL;
     }
     return -1;
+}
+
+/* Sends n commands and reads their replies; 0, or -1 with the connection
+ * still open (the caller drops it) and every reply freed. */
+static int pipeline_once(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                         const size_t **lens, struct redisReply **replies)
+{
+    if (write_all(rc, n, argcs, argvs, lens) != 0)
+        return -1;
+    return read_all(rc, n, replies);
+}
+
+int redis_conn_send(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                    const size_t **lens)
+{
+    if (redis_conn_ensure(rc) != 0)
+        return -1;
+    if (write_all(rc, n, argcs, argvs, lens) == 0)
+        return 0;
+    /* nothing was read yet: a connection closed under us while idle can be
+     * replaced and the commands written again */
+    if (stale_connection(rc, rc->last_ok_ms)) {
+        drop(rc);
+        rc->last_ok_ms = 0;
+        if (connect_now(rc, (long long)clock_ms()) != 0)
+            return -1;
+        if (write_all(rc, n, argcs, argvs, lens) == 0)
+            return 0;
+    }
+    log_failure(rc, "send", rc->ctx->errstr);
+    drop(rc);
+    return -1;
+}
+
+int redis_conn_recv(struct redis_conn *rc, size_t n, struct redisReply **replies)
+{
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (rc->ctx == NULL)
+        return -1;
+    if (read_all(rc, n, replies) != 0) {
+        log_failure(rc, "recv", rc->ctx->errstr);
+        drop(rc);
+        return -1;
+    }
+    rc->last_ok_ms = (long long)clock_ms();
+    return 0;
 }
 
 int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,

@@ -36,6 +36,16 @@ struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const cha
 int redis_conn_pipeline(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
                         const size_t **lens, struct redisReply **replies);
 
+/* The two halves of redis_conn_pipeline, so that a request can have
+ * commands in flight on one role while it waits on the other: send writes
+ * n commands (0, or -1 when Redis is unavailable); recv reads n replies in
+ * order (0, or -1 with all replies NULL and the connection dropped). Every
+ * successful send must be followed by a recv of the same n before the
+ * connection is used for anything else. */
+int redis_conn_send(struct redis_conn *rc, size_t n, const int *argcs, const char ***argvs,
+                    const size_t **lens);
+int redis_conn_recv(struct redis_conn *rc, size_t n, struct redisReply **replies);
+
 /* A Lua script run with EVALSHA (its SHA-1 computed once, locally) and sent
  * in full with EVAL only when Redis answers NOSCRIPT (after a restart or
  * SCRIPT FLUSH), which also loads it for next time. */

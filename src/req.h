@@ -11,6 +11,7 @@
 struct app;
 struct arena;
 struct user;
+struct cache_prefetch;
 
 #define REQ_BODY_MAX (64 * 1024)
 #define REQ_MAX_PATH_PARAMS 4
@@ -50,6 +51,7 @@ struct req {
     struct auth_user *user;  /* set by the dispatcher for authenticated routes */
     struct user *account;    /* the caller's full row, loaded with the token check */
     const char *cache_state; /* "hit" | "miss" | "bypass" | NULL, for the log line */
+    struct cache_prefetch *cache_pf; /* a cache lookup in flight (cache.h) */
 };
 
 /* Decodes %XX (and '+' as space when plus_is_space) from src[0..len) into dst,

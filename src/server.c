@@ -25,6 +25,7 @@
 #include "req.h"
 #include "resp.h"
 #include "router.h"
+#include "token_cache.h"
 
 /* Loads the caller of a route that needs a token. claims is the verified
  * token (NULL: missing or invalid). Returns 0 (rq->user and rq->account set)
@@ -46,7 +47,7 @@ static int authenticate(struct req *rq, struct resp *rs, enum route_auth need,
     if ((u = arena_alloc(rq->arena, sizeof(*u))) == NULL ||
         (au = arena_alloc(rq->arena, sizeof(*au))) == NULL)
         return resp_error(rs, 500, "Internal Server Error");
-    switch (account_find(app, claims->uid, u)) {
+    switch (account_find(rq, claims->uid, u)) {
     case DB_OK:
         break;
     case DB_NOTFOUND:
@@ -102,9 +103,22 @@ int server_dispatch(struct req *rq, struct resp *rs, const struct route **matche
     /* only a verified token names a user for the limiter; a bad one counts
      * against the client's address and is refused below */
     bearer = auth_bearer(req_header(rq, "Authorization"));
-    if (bearer == NULL || auth_token_verify(app->cfg.jwt_secret, bearer, (long long)time(NULL),
-                                            claims) != 0)
+    if (bearer == NULL || token_cache_verify(app->cfg.jwt_secret, bearer, (long long)time(NULL),
+                                             claims) != 0)
         claims = NULL;
+    /* the cache-role reads (the caller's account, a cached route's lookup)
+     * travel while the limiter waits on the store role: one wait for both */
+    if (rc == ROUTER_FOUND) {
+        const struct cache_spec *spec =
+            route->cache != NULL && strcmp(rq->method, "GET") == 0 ? route->cache : NULL;
+        char acct[ACCOUNT_NAME_MAX], fam[ACCOUNT_NAME_MAX];
+        bool with_acct = route->auth != AUTH_NONE && claims != NULL;
+
+        if (with_acct)
+            account_entry_name(claims->uid, acct, fam);
+        if (spec != NULL || with_acct)
+            cache_prefetch(rq, spec, with_acct ? acct : NULL, with_acct ? fam : NULL);
+    }
     if (is_api_path(rq->path) &&
         (status = guard_limit(rq, rs, route ? (enum guard_policy)route->policy : GUARD_API,
                               claims, &token)) != 0)
@@ -137,6 +151,7 @@ void server_handle(struct app *app, struct FCGX_Request *fr)
     resp_init(&rs, &app->arena);
     if (fcgi_io_read(fr, &app->arena, &rq, &rs) == 0)
         (void)server_dispatch(&rq, &rs, &route);
+    cache_prefetch_drop(&rq); /* a lookup the request never got to use */
     fcgi_io_write(fr, &rs);
     ms = clock_ms() - t0;
     table = router_routes(&nroutes);

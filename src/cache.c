@@ -284,6 +284,14 @@ static int retry_invalidations(struct app *app)
 {
     if (npending_inv == 0)
         return 0;
+    /* This worker raised the pool's dirty flag when its bumps failed; a
+     * lowered flag means a worker has since bumped the global generation,
+     * which retired everything these bumps would. Sending them now, maybe
+     * long after (an idle worker), would only throw away fresh entries. */
+    if (metrics_cache_dirty_tracked() && metrics_cache_dirty_get() == 0) {
+        npending_inv = 0;
+        return 0;
+    }
     if (send_invalidations(app, pending_inv, npending_inv) != 0)
         return -1;
     log_msg(LOG_INFO, "cache: %zu deferred invalidation(s) applied", npending_inv);

@@ -191,6 +191,11 @@ void metrics_cache_dirty_mark(void)
         add(&seg->cache_dirty, 1);
 }
 
+bool metrics_cache_dirty_tracked(void)
+{
+    return seg != NULL;
+}
+
 unsigned long long metrics_cache_dirty_get(void)
 {
     return seg != NULL ? (unsigned long long)get(&seg->cache_dirty) : 0;

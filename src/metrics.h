@@ -8,6 +8,7 @@
 #ifndef GUILD_METRICS_H
 #define GUILD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct route;
@@ -34,6 +35,8 @@ void metrics_mysql_error(void);
  * cache.c). mark: raise it; get: 0 when clear, else a value to hand to
  * clear, which lowers it only if nobody raised it again meanwhile. */
 void metrics_cache_dirty_mark(void);
+/* False when the segment could not be mapped: the flag is then not shared. */
+bool metrics_cache_dirty_tracked(void);
 unsigned long long metrics_cache_dirty_get(void);
 void metrics_cache_dirty_clear(unsigned long long seen);
 

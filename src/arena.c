@@ -81,16 +81,20 @@ char *arena_strdup(struct arena *a, const char *s)
 
 char *arena_vsprintf(struct arena *a, const char *fmt, va_list ap)
 {
+    char small[256]; /* most strings fit: format once, then copy */
     va_list ap2;
     char *p;
     int n;
 
     va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap2);
+    n = vsnprintf(small, sizeof(small), fmt, ap2);
     va_end(ap2);
     if (n < 0 || (p = arena_alloc(a, (size_t)n + 1)) == NULL)
         return NULL;
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof(small))
+        memcpy(p, small, (size_t)n + 1);
+    else
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 

@@ -18,31 +18,59 @@ void resp_init(struct resp *rs, struct arena *a)
     rs->status = 500;
 }
 
-int resp_header(struct resp *rs, const char *name, const char *fmt, ...)
+/* Makes room for need more bytes of headers (amortised doubling in the
+ * arena: appending n headers costs O(total), not O(n^2)). 0 or -1. */
+static int headers_reserve(struct resp *rs, size_t need)
 {
-    va_list ap;
-    char *value, *line;
-    size_t n;
+    size_t cap = rs->headers_cap ? rs->headers_cap : 256;
+    char *p;
 
-    va_start(ap, fmt);
-    value = arena_vsprintf(rs->arena, fmt, ap);
-    va_end(ap);
-    if (value == NULL)
-        return -1;
-    n = rs->headers_len + strlen(name) + strlen(value) + 5;
-    if ((line = arena_alloc(rs->arena, n)) == NULL)
+    if (rs->headers_len + need <= rs->headers_cap)
+        return 0;
+    while (cap < rs->headers_len + need)
+        cap *= 2;
+    if ((p = arena_alloc(rs->arena, cap)) == NULL)
         return -1;
     if (rs->headers_len)
-        memcpy(line, rs->headers, rs->headers_len);
-    rs->headers_len += (size_t)sprintf(line + rs->headers_len, "%s: %s\r\n", name, value);
-    rs->headers = line;
+        memcpy(p, rs->headers, rs->headers_len);
+    rs->headers = p;
+    rs->headers_cap = cap;
+    return 0;
+}
+
+int resp_header(struct resp *rs, const char *name, const char *fmt, ...)
+{
+    size_t nlen = strlen(name), room;
+    va_list ap;
+    int n;
+
+    if (headers_reserve(rs, nlen + 2 + 64 + 3) != 0)
+        return -1;
+    memcpy(rs->headers + rs->headers_len, name, nlen);
+    memcpy(rs->headers + rs->headers_len + nlen, ": ", 2);
+    room = rs->headers_cap - rs->headers_len - nlen - 2;
+    va_start(ap, fmt);
+    n = vsnprintf(rs->headers + rs->headers_len + nlen + 2, room, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n + 3 > room) { /* a long value: grow, format again */
+        if (headers_reserve(rs, nlen + 2 + (size_t)n + 3) != 0)
+            return -1;
+        room = rs->headers_cap - rs->headers_len - nlen - 2;
+        va_start(ap, fmt);
+        vsnprintf(rs->headers + rs->headers_len + nlen + 2, room, fmt, ap);
+        va_end(ap);
+    }
+    rs->headers_len += nlen + 2 + (size_t)n;
+    memcpy(rs->headers + rs->headers_len, "\r\n", 2);
+    rs->headers_len += 2;
     return 0;
 }
 
 void resp_clear_headers(struct resp *rs)
 {
-    rs->headers = NULL;
-    rs->headers_len = 0;
+    rs->headers_len = 0; /* the buffer stays for the next headers */
 }
 
 bool resp_has_header(const struct resp *rs, const char *name)

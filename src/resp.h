@@ -21,6 +21,7 @@ struct resp {
     size_t body_len;
     char *headers; /* "Name: value\r\n" lines, in the arena */
     size_t headers_len;
+    size_t headers_cap; /* bytes allocated at headers */
 };
 
 void resp_init(struct resp *rs, struct arena *a);

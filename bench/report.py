@@ -208,7 +208,7 @@ def markdown(report, chart_paths):
                 f_counts(s["statuses"])))
 
     hol = by.get("hol")
-    if hol and hol["median"]:
+    if hol and hol["median"] and hol["status"] == "pass":
         h = hol.get("hammer") or {}
         p99 = hol["median"]["p99_ms"]
         out.append("")
@@ -220,13 +220,13 @@ def markdown(report, chart_paths):
                        f_rps(h.get("rps")), f_ms(h.get("p99_ms")), f_counts(hol.get("hammer_statuses", {}))))
 
     lim, hit = by.get("limiter-off"), by.get("stats-hit")
-    if lim and hit and lim["median"] and hit["median"]:
+    if lim and hit and lim["status"] == hit["status"] == "pass":
         out.append("")
         out.append("Rate limiter on the cached users/stats: on %s req/s, off %s req/s (on/off = %.2f)." % (
             f_rps(hit["median"]["rps"]), f_rps(lim["median"]["rps"]),
             hit["median"]["rps"] / lim["median"]["rps"]))
 
-    pools = [s for s in scen if s["name"].startswith("pool-") and s["median"]]
+    pools = [s for s in scen if s["name"].startswith("pool-") and s["status"] == "pass"]
     if pools:
         out.append("")
         out.append("Pool sweep on the cached users/stats: " + ", ".join(

@@ -432,7 +432,7 @@ SKIPPED=()
 fail_scenario() {
     printf '[bench] FAIL %s: %s\n' "$1" "$2" >&2
     FAILED+=("$1")
-    record_scenario "$1" fail "$2"
+    record_scenario "$1" fail "$2" "${3:-"{}"}"
 }
 
 skip_scenario() {
@@ -540,10 +540,12 @@ run_fixed() {
 # (coordinated omission): the number is a floor, not a ceiling.
 run_hol() {
     local name=$1 i out hammer code pid rc_h=0 rc_p=0 probe_secs=$DURATION
-    local hammer_path=/api/analytics/users/advanced-stats
+    local hammer_path=/api/analytics/users/advanced-stats extra
+    extra=$(jq -cn --argjson c "$HOL_CLIENTS" --arg p "$hammer_path" \
+        '{hammer_clients: $c, hammer_path: $p, probe_connections: 2, target_p99_ms: 20}')
     code=$(http GET "$hammer_path")
     if [[ $code != 200 || $(header_of X-Cache) != BYPASS ]]; then
-        fail_scenario "$name" "pre-flight: $hammer_path answered $code X-Cache: $(header_of X-Cache) with the cache Redis stopped (expected 200 BYPASS)"
+        fail_scenario "$name" "pre-flight: $hammer_path answered $code X-Cache: $(header_of X-Cache) with the cache Redis stopped (expected 200 BYPASS)" "$extra"
         return 0
     fi
     for (( i = 1; i <= RUNS; i++ )); do
@@ -558,15 +560,21 @@ run_hol() {
         run_wrk "$out" 2 1 "$probe_secs" fixed /ping || rc_p=$?
         wait "$pid" || rc_h=$?
         if (( rc_h || rc_p )); then
-            local why=""
-            [[ -s $out ]] && why="probe: $(jq -r '.problem + " -- " + .message' "$out"); "
-            [[ -s $hammer ]] && why+="hammer: $(jq -r '.problem + " -- " + .message' "$hammer")"
-            fail_scenario "$name" "run $i: ${why:-wrk failed (see $WORK/raw)}"
+            local why="" f
+            for f in "$out" "$hammer"; do
+                [[ -s $f && $(jq -r .pass "$f") == true ]] && continue
+                [[ $f == "$out" ]] && why+="/ping probe: " || why+="hammer: "
+                if [[ -s $f ]]; then
+                    why+="$(jq -r '.problem + " -- " + .message' "$f"); "
+                else
+                    why+="wrk failed (see ${f%.json}.log); "
+                fi
+            done
+            fail_scenario "$name" "run $i: ${why%; }" "$extra"
             return 0
         fi
     done
-    record_scenario "$name" pass "" "$(jq -cn --argjson c "$HOL_CLIENTS" --arg p "$hammer_path" \
-        '{hammer_clients: $c, hammer_path: $p, probe_connections: 2, target_p99_ms: 20}')"
+    record_scenario "$name" pass "" "$extra"
 }
 
 run_scenario() {

@@ -287,7 +287,9 @@ ensure_data() {
         ctl seed --users "$missing" --progress 0 --seed 9001 | sed 's/^/[bench]   /'
         seeded=1
     fi
-    sql "SELECT id FROM users WHERE $SEED_RANGE ORDER BY id" >"$WORK/ids"
+    # the read ids as ranges of consecutive ids ("first last"), which is what zipf.lua reads
+    sql "SELECT MIN(id), MAX(id) FROM (SELECT id, CAST(id AS SIGNED) - ROW_NUMBER() OVER (ORDER BY id) AS run
+         FROM users WHERE $SEED_RANGE) t GROUP BY run ORDER BY 1" >"$WORK/ids"
     sql "SELECT id FROM users WHERE $POOL_RANGE AND is_active = 1 ORDER BY id" >"$WORK/write-ids"
     DATA_USERS=$(sql "SELECT COUNT(*) FROM users")
     DATA_PROGRESS=$(sql "SELECT COUNT(*) FROM mission_progress")
@@ -295,7 +297,7 @@ ensure_data() {
     [[ -n $TOKEN_USER ]] || die "no active seeded user to log in as"
     SEED_PASSWORD=$(ctl help | tr '\n' ' ' | sed -n 's/.*password is *"\([^"]*\)".*/\1/p')
     SEED_PASSWORD=${SEED_PASSWORD:-guild-seed-password}
-    say "data: $DATA_USERS users, $DATA_PROGRESS progress rows; $(wc -l <"$WORK/ids") ids for reads, $(wc -l <"$WORK/write-ids") write-pool users"
+    say "data: $DATA_USERS users, $DATA_PROGRESS progress rows; $(awk '{n += $2 - $1 + 1} END {print n}' "$WORK/ids") seeded ids to read ($(wc -l <"$WORK/ids") runs), $(wc -l <"$WORK/write-ids") write-pool users"
     # seeding went around the API: retire every cache entry computed before it
     (( seeded )) && clear_cache
     return 0

@@ -37,7 +37,7 @@ function init(_args)
     common.init()
     local seed = tonumber(common.env("BENCH_SEED", "9")) + tid
     write_pct = tonumber(common.env("BENCH_WRITE_PCT", "5"))
-    users_seq = zipf.sequence(zipf.load_ids(common.env("BENCH_IDS", nil)),
+    users_seq = zipf.sequence(zipf.load_ranges(common.env("BENCH_IDS", nil)),
         tonumber(common.env("BENCH_ZIPF_S", "1.0")),
         tonumber(common.env("BENCH_ZIPF_SAMPLES", "100000")), seed)
     upos = 0

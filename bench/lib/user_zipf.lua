@@ -1,5 +1,5 @@
 -- bench/lib/user_zipf.lua: GET /api/users/{id}, ids of existing users drawn by Zipf(s).
--- Environment: BENCH_IDS (one id a line), BENCH_ZIPF_S [1.0], BENCH_ZIPF_SAMPLES [100000],
+-- Environment: BENCH_IDS (ranges "first last", one a line), BENCH_ZIPF_S [1.0], BENCH_ZIPF_SAMPLES [100000],
 -- BENCH_SEED [9]; each thread draws its own sequence (seed + thread id) and cycles it.
 package.path = os.getenv("BENCH_LIB") .. "/?.lua;" .. package.path
 local common = require("common")
@@ -13,7 +13,7 @@ end
 
 function init(_args)
     common.init()
-    local ids = zipf.load_ids(common.env("BENCH_IDS", nil))
+    local ids = zipf.load_ranges(common.env("BENCH_IDS", nil))
     seq = zipf.sequence(ids, tonumber(common.env("BENCH_ZIPF_S", "1.0")),
         tonumber(common.env("BENCH_ZIPF_SAMPLES", "100000")),
         tonumber(common.env("BENCH_SEED", "9")) + tid)

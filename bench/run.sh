@@ -55,7 +55,8 @@ settings (environment):
   BENCH_BASELINES    0: do not add the baselines to a named selection   [1]
   BENCH_STRICT       1: a skipped scenario fails the run too            [0]
   BENCH_RESULTS_DIR  where <timestamp>.json/.md go                      [bench/results]
-  BENCH_UPDATE_DOCS  1/0: rewrite docs/performance.md + docs/img charts [1 on a full run]
+  BENCH_UPDATE_DOCS  1/0: rewrite docs/performance.md + docs/img charts [1 on a full run
+                     where no scenario failed]
   BENCH_SMOKE_DURATION, BENCH_SMOKE_USERS, BENCH_SMOKE_WRITE_USERS      [5, 2000, 500]
 EOF
 }
@@ -685,12 +686,19 @@ main() {
     if [[ -z $update_docs ]]; then
         update_docs=0
         (( full && ! SMOKE )) && update_docs=1
+        if (( update_docs && ${#FAILED[@]} )); then
+            warn "not updating docs/performance.md: scenarios failed (BENCH_UPDATE_DOCS=1 forces it)"
+            update_docs=0
+        fi
     fi
     local -a report=(python3 "$BENCH_DIR/report.py" --work "$WORK" --results "$RESULTS_DIR")
     if (( update_docs )); then
         report+=(--docs "$REPO/docs/performance.md" --img "$REPO/docs/img")
     fi
     "${report[@]}"
+    if (( update_docs )); then
+        say "updated docs/performance.md, docs/img/bench-*.svg, bench/results/latest.{json,md}: commit them to publish this run"
+    fi
     if (( ${#SKIPPED[@]} )); then
         warn "SKIPPED: ${SKIPPED[*]} (see the reasons above and in the table)"
     fi

@@ -176,19 +176,21 @@ def markdown(report, chart_paths):
         st["users"], st["progress_rows"], st["write_pool_users"], st["zipf_s"], st["miss_via"]))
     out.append("- rate limits for the run: `%s` (the limiter runs on every request, never trips)" % st["bench_conf"].strip("; "))
     out.append("")
-    out.append("| scenario | request | accepts | -c | req/s | × static | p50 ms | p99 ms | X-Cache | result |")
-    out.append("|---|---|---|---:|---:|---:|---:|---:|---|---|")
+    out.append("| scenario | request | accepts | -c | req/s | × static | p50 ms | p99 ms | X-Cache | load | result |")
+    out.append("|---|---|---|---:|---:|---:|---:|---:|---|---:|---|")
     for s in scen:
         md = s["median"] or {}
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             s["name"], request_cell(s), accepts_cell(s), s.get("connections", "?"),
             f_rps(md.get("rps")), f_ratio(s["ratio_static"]),
-            f_ms(md.get("p50_ms")), f_ms(md.get("p99_ms")), cache_cell(s), result_cell(s)))
+            f_ms(md.get("p50_ms")), f_ms(md.get("p99_ms")), cache_cell(s), s.get("loadavg_at_start", "?"),
+            result_cell(s)))
     out.append("")
     out.append("req/s counts only the accepted statuses (medians over the runs, like p50 and p99); "
                "× static is req/s over the `static` baseline's req/s in this run; -c is wrk's "
                "connection count (latency under a closed loop of -c clients includes queueing "
-               "for the pool).")
+               "for the pool); load is the machine's 1-minute load average when the scenario "
+               "started (%d cores: above that, something else competed for the CPU)." % m["nproc"])
 
     mixes = [s for s in scen if s["name"].startswith("mix-") and s["runs"]]
     if mixes:

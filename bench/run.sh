@@ -46,7 +46,9 @@ settings (environment):
   BENCH_TIMEOUT      wrk --timeout, seconds (a timeout fails the run)   [30]
   BENCH_USERS        seeded users (guildctl seed, seed 42) to have      [100000]
   BENCH_PROGRESS_PER_USER  progress rows seeded per missing user        [3]
-  BENCH_WRITE_USERS  write-pool users (seed 9001, no progress)          [20000]
+  BENCH_WRITE_USERS  write-pool users of the mixes (seed 9001)           [20000]
+  BENCH_WRITE_POOL_FRESH  1: pool users without any progress row (reproduces an InnoDB
+                     deadlock of concurrent completions, see reset_write_pool)  [0]
   BENCH_POOL_SIZES   responder counts of the pool sweep                 [2 4 8 16]
   BENCH_HOL_CLIENTS  connections hammering the uncached route (hol)     [8]
   BENCH_MISS_VIA     config: GUILD_CACHE_ENABLED=0 | redis-stop: cache Redis stopped [config]
@@ -145,7 +147,6 @@ load_stack_env() {
 sql() { $MYSQL_CLI -N -B -e "$1"; }
 ctl() { env -i "PATH=$CLEAN_PATH" "HOME=${HOME:-/root}" $GUILDCTL "$@"; }
 stack() { env GUILD_FCGI_CHILDREN="${2:-$DEFAULT_CHILDREN}" $STACK_CMD "$1" "${@:3}" >>"$STACK_LOG" 2>&1; }
-json_num() { jq -r "$2 // empty" "$1"; }
 
 # http METHOD PATH [curl args...]: status on stdout; headers in $WORK/h, body in $WORK/b.
 http() {
@@ -327,13 +328,29 @@ warm() {
     for p in "${WARM_PATHS[@]}"; do http GET "$p" >/dev/null; done
 }
 
-# The write pool back to "no progress, no XP", so every run of a mix starts alike and its
-# (user, mission) pairs are all unused. Then the cache is cleared (the reset went around
-# the API) and the analytics re-warmed.
+# The write pool back to one state before every run of a mix, so the runs start alike and
+# the pairs the mix writes (missions 1-12) are all unused: each pool user has exactly one
+# progress row, mission 13 completed (XP 8, 1 mission). That row is an anchor: without it
+# the keys (user, mission) of every pool user fall into one gap of the progress table's
+# unique index, and concurrent completions of *different* users deadlock in InnoDB (gap
+# lock + insert intention; the responder answers 503 and does not retry). With it, each
+# user's new rows have a gap of their own, as for any user with some history.
+# BENCH_WRITE_POOL_FRESH=1 leaves the anchors out (users without any progress, as right
+# after registering): it reproduces the deadlock. Then the cache is cleared (the reset
+# went around the API) and the analytics re-warmed.
 reset_write_pool() {
-    sql "DELETE p FROM mission_progress p JOIN users u ON u.id = p.user_id WHERE u.$POOL_RANGE;
-         UPDATE users SET experience_points = 0, missions_completed = 0,
+    local anchors="INSERT INTO mission_progress (user_id, mission_id, mission_name, status,
+                score, started_at, completed_at, created_at)
+         SELECT id, 13, 'The Sky Forge', 'completed', 80, NOW(), NOW(), NOW()
+         FROM users WHERE $POOL_RANGE;
+         UPDATE users SET experience_points = 8, missions_completed = 1,
                 guild_rank = 'Apprentice', full_name = NULL WHERE $POOL_RANGE;"
+    if [[ ${BENCH_WRITE_POOL_FRESH:-0} == 1 ]]; then
+        anchors="UPDATE users SET experience_points = 0, missions_completed = 0,
+                guild_rank = 'Apprentice', full_name = NULL WHERE $POOL_RANGE;"
+    fi
+    sql "DELETE p FROM mission_progress p JOIN users u ON u.id = p.user_id WHERE u.$POOL_RANGE;
+         $anchors"
     clear_cache
     warm
 }
@@ -423,10 +440,12 @@ record_scenario() {
         --arg expect "$S_EXPECT" --arg tolerate "$S_TOLERATE" --arg xcache "$S_XCACHE" \
         --arg chart "$S_CHART" --arg variant "$S_VARIANT" --argjson runs "$RUNS" \
         --arg children "$CUR_CHILDREN" --argjson extra "$extra" --argjson conns "$S_CONNS" \
+        --arg load "$S_LOAD" \
         '{name: $name, status: $status, reason: $reason, description: $desc, profile: $profile,
           method: $method, path: $path, accepts: $expect, tolerates: $tolerate,
           xcache_only: $xcache, chart_route: $chart, variant: $variant, runs_planned: $runs,
-          connections: $conns, fcgi_children: ($children | tonumber), extra: $extra}' >>"$SCEN_FILE"
+          connections: $conns, fcgi_children: ($children | tonumber), extra: $extra,
+          loadavg_at_start: $load}' >>"$SCEN_FILE"
 }
 
 FAILED=()
@@ -526,7 +545,8 @@ run_fixed() {
         [[ $S_SCRIPT == mix ]] && reset_write_pool
         say "$name: run $i/$RUNS (${DURATION}s, -t$THREADS -c$S_CONNS)"
         out=$WORK/raw/$name.$i.json
-        if ! run_wrk "$out" "$S_CONNS" "$THREADS" "$DURATION" "$S_SCRIPT" "$S_PATH" "${S_ENV[@]}"; then
+        if ! run_wrk "$out" "$S_CONNS" "$THREADS" "$DURATION" "$S_SCRIPT" "$S_PATH" "${S_ENV[@]}" \
+                "BENCH_RUN=$i" "BENCH_RUNS=$RUNS"; then
             if [[ -s $out ]]; then
                 fail_scenario "$name" "run $i: $(jq -r '.problem + " -- " + .message' "$out")"
             else
@@ -583,6 +603,8 @@ run_hol() {
 run_scenario() {
     local name=$1
     define_scenario "$name" || die "unknown scenario '$name' (scenarios: ${ALL_SCENARIOS[*]})"
+    # the machine may be shared: what else was running shows in the load average
+    S_LOAD=$(cut -d' ' -f1 /proc/loadavg)
     echo
     say "=== $name: $S_DESC"
     if [[ $S_PROFILE == cache-off && $MISS_VIA == config ]] && ! cache_off_supported; then

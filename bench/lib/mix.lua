@@ -5,20 +5,24 @@
 --   20% GET /api/analytics/users/stats
 --   20% GET /api/analytics/leaderboard?limit=10
 --   10% GET /api/analytics/missions/stats
--- Writes (admin Bearer BENCH_TOKEN, on the write pool: users no read above targets, with no
--- mission progress when the run starts -- bench/run.sh resets them before every run):
+-- Writes (admin Bearer BENCH_TOKEN, on the write pool: users no read above targets, whose
+-- only progress row when the run starts is mission 13 -- bench/run.sh resets them before
+-- every run):
 --   40% POST /api/users/{id}/missions/ {"mission_id": m}    m in 1..6, expect 201
---   40% POST /api/users/{id}/missions/{m}/complete?score=S   m in 7..13, expect 200
+--   40% POST /api/users/{id}/missions/{m}/complete?score=S   m in 7..12, expect 200
 --   20% PUT  /api/users/{id} {"full_name": "..."}             expect 200
--- Every (user, mission) pair is written at most once per run: thread t owns the pool users
--- at positions t, t+T, t+2T, ...; its n-th start goes to user n/6 of its slice, mission
--- n%6+1, its n-th completion to user n/7, mission 7+n%7. Starting and completing never
--- share a pair, so concurrent connections cannot race into a 409. A thread that runs out of
--- pairs sends updates instead and says so (note pool_exhausted).
+-- Every (user, mission) pair is written at most once: in run r (BENCH_RUN of BENCH_RUNS)
+-- thread t owns the pool users at positions k where k mod (T*R) = t + T*(r-1), T threads,
+-- R runs: the runs never share a user, so a write of the previous run still in flight in
+-- the pool when this one starts (wrk stops waiting, the responders do not) cannot collide
+-- with this run's. Its n-th start goes to user n/6 of its slice, mission n%6+1, its n-th
+-- completion to user n/6, mission 7+n%6. Starting and completing never share a pair, so
+-- concurrent connections cannot race into a 409. A thread that runs out of pairs sends
+-- updates instead and says so (note pool_exhausted).
 -- Statuses: 200 and 201 count; 409 (mission already started/completed) is tolerated and
 -- reported, never counted as throughput; anything else fails the run.
 -- Environment: BENCH_IDS, BENCH_WRITE_IDS, BENCH_WRITE_PCT, BENCH_TOKEN, BENCH_THREADS,
--- BENCH_SEED, BENCH_ZIPF_S, BENCH_ZIPF_SAMPLES.
+-- BENCH_RUN, BENCH_RUNS, BENCH_SEED, BENCH_ZIPF_S, BENCH_ZIPF_SAMPLES.
 package.path = os.getenv("BENCH_LIB") .. "/?.lua;" .. package.path
 local common = require("common")
 local zipf = require("zipf")
@@ -43,8 +47,9 @@ function init(_args)
     upos = 0
     local pool = zipf.load_ids(common.env("BENCH_WRITE_IDS", nil))
     local nthreads = tonumber(common.env("BENCH_THREADS", "1"))
+    local run, runs = tonumber(common.env("BENCH_RUN", "1")), tonumber(common.env("BENCH_RUNS", "1"))
     slice = {}
-    for j = tid + 1, #pool, nthreads do
+    for j = tid + nthreads * (run - 1) + 1, #pool, nthreads * runs do
         slice[#slice + 1] = pool[j]
     end
     nstart, ncomplete, nupdate = 0, 0, 0
@@ -77,12 +82,12 @@ local function write()
         return wrk.format("POST", "/api/users/" .. slice[u] .. "/missions/", json_hdrs,
             string.format('{"mission_id":%d}', m))
     elseif r <= 80 then
-        local u = math.floor(ncomplete / 7) + 1
+        local u = math.floor(ncomplete / 6) + 1
         if u > #slice then
             common.note("pool_exhausted")
             return update()
         end
-        local m = 7 + ncomplete % 7
+        local m = 7 + ncomplete % 6
         ncomplete = ncomplete + 1
         common.note("sent_write_complete")
         return wrk.format("POST", string.format("/api/users/%d/missions/%d/complete?score=%d",

@@ -1,0 +1,25 @@
+-- bench/lib/fixed.lua: one fixed request, over and over (the URL given to wrk, wrk's -H
+-- headers). Used by every scenario that is not a mix or a distribution.
+-- Environment: BENCH_METHOD [GET], BENCH_BODY [none]; see common.lua for the rest.
+-- No request() function: wrk then sends its prebuilt request, the cheapest path.
+package.path = os.getenv("BENCH_LIB") .. "/?.lua;" .. package.path
+local common = require("common")
+
+wrk.method = common.env("BENCH_METHOD", "GET")
+wrk.body = common.env("BENCH_BODY", nil)
+
+function setup(thread)
+    common.setup(thread)
+end
+
+function init(_args)
+    common.init()
+end
+
+function response(status, headers, _body)
+    common.count(status, headers)
+end
+
+function done(summary, latency, requests)
+    common.done(summary, latency, requests)
+end

@@ -32,6 +32,7 @@ struct db {
     const struct config *cfg;
     MYSQL *conn;
     bool in_tx;
+    unsigned last_errno; /* of the last failed statement (0 after a success) */
     long long last_attempt_ms;
     struct stmt_slot stmts[DB_MAX_STMTS];
     size_t nstmts;
@@ -143,6 +144,19 @@ int db_ensure(struct db *db)
         return -1;
     db->last_attempt_ms = now;
     return connect_now(db);
+}
+
+/* InnoDB chose this statement's transaction as a deadlock victim, or a lock
+ * wait timed out: the transaction was rolled back (1213) or the statement
+ * (1205), and running it again is the documented remedy. */
+static bool is_conflict(unsigned code)
+{
+    return code == ER_LOCK_DEADLOCK || code == ER_LOCK_WAIT_TIMEOUT;
+}
+
+bool db_is_conflict(const struct db *db)
+{
+    return is_conflict(db->last_errno);
 }
 
 static bool is_conn_lost(unsigned code)
@@ -267,14 +281,19 @@ static MYSQL_STMT *run(struct db *db, const char *sql, const struct db_val *in, 
         if ((st = stmt_get(db, sql, code)) != NULL) {
             for (size_t i = 0; i < nin; i++)
                 bind_in(&binds[i], &lens[i], &in[i]);
-            if (mysql_stmt_bind_param(st, nin ? binds : NULL) == 0 && mysql_stmt_execute(st) == 0)
+            if (mysql_stmt_bind_param(st, nin ? binds : NULL) == 0 && mysql_stmt_execute(st) == 0) {
+                db->last_errno = 0;
                 return st;
+            }
             *code = mysql_stmt_errno(st);
+            db->last_errno = *code;
             if (*code == ER_DUP_ENTRY || *code == ER_NO_REFERENCED_ROW_2)
                 snprintf(db->errstr, sizeof(db->errstr), "%s", mysql_stmt_error(st));
             else
                 set_err(db, "execute", *code, mysql_stmt_error(st)); /* expected ones aren't logged */
         }
+        if (is_conflict(*code) && !db->in_tx)
+            continue; /* a statement on its own: InnoDB undid it, run it again once */
         if (!is_conn_lost(*code))
             return NULL;
         bool was_in_tx = db->in_tx;

@@ -45,6 +45,10 @@ struct db_val {
 /* Process-wide client library setup and teardown (once each). 0 on success. */
 int db_library_init(void);
 void db_library_end(void);
+/* True when the last failed statement lost a deadlock or a lock wait
+ * (InnoDB rolled its transaction back): run the whole transaction again. */
+bool db_is_conflict(const struct db *db);
+
 /* Frees the client library's per-thread state; a worker thread calls it last. */
 void db_thread_end(void);
 

@@ -117,17 +117,28 @@ static int complete_locked(struct db *db, long long user_id, long long mission_i
     return DB_OK;
 }
 
+#define DB_PROGRESS_TX_ATTEMPTS 3
+
 int db_progress_complete(struct db *db, long long user_id, long long mission_id,
                          const char *name, double score, struct completion *out)
 {
-    int rc;
+    int rc = DB_ERR;
 
-    if (db_begin(db) != DB_OK)
-        return DB_ERR;
-    rc = complete_locked(db, user_id, mission_id, name, score, out);
-    if (rc == DB_OK && db_commit(db) != DB_OK)
-        rc = DB_ERR;
-    if (rc != DB_OK)
+    /* Two completions of different users can deadlock on the gap locks of
+     * mission_progress's unique index (the UPDATE finds no row, then both
+     * INSERT into the gap); InnoDB rolls one back, which is run again rather
+     * than answered with a 503 (a lost write). */
+    for (int attempt = 0; attempt < DB_PROGRESS_TX_ATTEMPTS; attempt++) {
+        if (db_begin(db) != DB_OK)
+            return DB_ERR;
+        rc = complete_locked(db, user_id, mission_id, name, score, out);
+        if (rc == DB_OK && db_commit(db) != DB_OK)
+            rc = DB_ERR;
+        if (rc == DB_OK)
+            return DB_OK;
         db_rollback(db);
+        if (rc != DB_ERR || !db_is_conflict(db))
+            return rc;
+    }
     return rc;
 }

@@ -986,6 +986,39 @@ static void t_concurrent_same_mission(void)
     json_object_put(u);
 }
 
+/* Completions of *different* fresh users at once, twice over: with no
+ * progress rows yet their keys share one gap of mission_progress's unique
+ * index, where two completions (UPDATE finds nothing, then INSERT) can
+ * deadlock in InnoDB. The loser's transaction is run again: every one is a
+ * 200, none a 503, and every user ends with exactly their two missions. */
+#define GAP_USERS 20
+static void t_concurrent_fresh_users(void)
+{
+    static struct race rs[2 * GAP_USERS];
+    static char names[GAP_USERS][64], toks[GAP_USERS][2048];
+    long ids[GAP_USERS], ok, dup, other;
+
+    for (int i = 0; i < GAP_USERS; i++)
+        ids[i] = new_user(names[i], sizeof(names[i]), toks[i], sizeof(toks[i]));
+    memset(rs, 0, sizeof(rs));
+    for (int i = 0; i < 2 * GAP_USERS; i++) {
+        int u = i % GAP_USERS, m = i < GAP_USERS ? 3 : 11;
+        rs[i].token = toks[u];
+        snprintf(rs[i].path, sizeof(rs[i].path), "/api/users/%ld/missions/%d/complete?score=55",
+                 ids[u], m);
+    }
+    run_race(rs, 2 * GAP_USERS, &ok, &dup, &other);
+    CU_ASSERT_EQUAL(ok, 2 * GAP_USERS);
+    CU_ASSERT_EQUAL(dup, 0);
+    CU_ASSERT_EQUAL(other, 0);
+    for (int i = 0; i < GAP_USERS; i++) {
+        json_object *u = fetch_user(ids[i]);
+        CU_ASSERT_EQUAL(fx_jint(u, "missions_completed"), 2);
+        CU_ASSERT_EQUAL(fx_jint(u, "experience_points"), 10);
+        json_object_put(u);
+    }
+}
+
 static int suite_setup(void)
 {
     fx_admin_token(admin_token, sizeof(admin_token));
@@ -1010,6 +1043,8 @@ int main(void)
         {"missions: rank thresholds", t_mission_ranks},
         {"concurrency: 50 parallel completions", t_concurrent_completions},
         {"concurrency: one mission started/completed 10 times at once", t_concurrent_same_mission},
+        {"concurrency: 40 completions of 20 fresh users (InnoDB gap deadlock retried)",
+         t_concurrent_fresh_users},
         {NULL, NULL},
     };
     return fx_run_suite("integration_users", cases, suite_setup, NULL);

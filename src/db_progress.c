@@ -1,9 +1,12 @@
 /* db_progress: see db_progress.h. */
 #include "db_progress.h"
 
+#include <stdbool.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "missions.h"
@@ -117,12 +120,14 @@ static int complete_locked(struct db *db, long long user_id, long long mission_i
     return DB_OK;
 }
 
-#define DB_PROGRESS_TX_ATTEMPTS 3
+#define DB_PROGRESS_TX_ATTEMPTS 5
 
 int db_progress_complete(struct db *db, long long user_id, long long mission_id,
                          const char *name, double score, struct completion *out)
 {
     int rc = DB_ERR;
+    bool conflict;
+    struct timespec ts;
 
     /* Two completions of different users can deadlock on the gap locks of
      * mission_progress's unique index (the UPDATE finds no row, then both
@@ -136,9 +141,14 @@ int db_progress_complete(struct db *db, long long user_id, long long mission_id,
             rc = DB_ERR;
         if (rc == DB_OK)
             return DB_OK;
+        conflict = rc == DB_ERR && db_is_conflict(db); /* before ROLLBACK resets it */
         db_rollback(db);
-        if (rc != DB_ERR || !db_is_conflict(db))
+        if (!conflict)
             return rc;
+        /* a short, jittered pause: the winners commit first instead of
+         * meeting the same victims again */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        usleep((useconds_t)(1000 * (attempt + 1) + ts.tv_nsec / 1000 % 1000));
     }
     return rc;
 }

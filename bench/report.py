@@ -216,10 +216,12 @@ def markdown(report, chart_paths):
         out.append("")
         out.append("Head of line (`hol`): /ping p50 %s ms, p99 **%s ms** (target ≤ 20 ms: %s; not asserted) "
                    "while %d clients hammered `%s` with the cache Redis stopped (hammer: %s req/s, p99 %s ms; "
-                   "statuses %s). The probe is closed-loop (2 connections), so the tail is a lower bound." % (
+                   "statuses %s). The probe is closed-loop (2 connections; %s /ping answers in all), so "
+                   "the tail is a lower bound." % (
                        f_ms(hol["median"]["p50_ms"]), f_ms(p99), "met" if p99 <= 20 else "**not met**",
                        hol["extra"].get("hammer_clients", 0), hol["extra"].get("hammer_path", "?"),
-                       f_rps(h.get("rps")), f_ms(h.get("p99_ms")), f_counts(hol.get("hammer_statuses", {}))))
+                       f_rps(h.get("rps")), f_ms(h.get("p99_ms")), f_counts(hol.get("hammer_statuses", {})),
+                       "{:,}".format(sum(hol["statuses"].values()))))
 
     lim, hit = by.get("limiter-off"), by.get("stats-hit")
     if lim and hit and lim["status"] == hit["status"] == "pass":

@@ -123,6 +123,14 @@ static int connect_now(struct db *db)
     mysql_options(m, MYSQL_OPT_RECONNECT, &off); /* we reconnect, and re-prepare */
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    /* READ COMMITTED: a transaction locks the rows it reads FOR UPDATE and
+     * no gaps. Under REPEATABLE READ a locking read that finds no progress
+     * row gap-locks the index range it falls in, and two completions of
+     * neighbouring users then deadlock on each other's gap as they insert.
+     * Every write transaction here locks its user row first, which is what
+     * serializes writers of one user. guildctl's rebuild and verify ask for
+     * REPEATABLE READ explicitly (db_summary.c). */
+    mysql_options(m, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
     if (mysql_real_connect(m, sock ? NULL : c->db_host, c->db_user, c->db_password, c->db_name,
                            (unsigned)c->db_port, sock, CLIENT_FOUND_ROWS) == NULL) {
         set_err(db, "connect", mysql_errno(m), mysql_error(m));

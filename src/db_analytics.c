@@ -1,94 +1,121 @@
-/* db_analytics: see db_analytics.h. */
+/* db_analytics: see db_analytics.h. The counters' metric numbers are
+ * summary.h's; a counter is the SUM of its slots' rows. */
 #include "db_analytics.h"
 
 #include <string.h>
 
 #include "db.h"
+#include "summary.h"
+
+#define MISSION_ID_MAX 255 /* mission_progress.mission_id is TINYINT UNSIGNED */
+
+/* Stores a metric 1..4 row into t; other metrics are ignored. */
+static void put_total(struct user_totals *t, long long metric, long long n)
+{
+    switch (metric) {
+    case SUMMARY_USERS:
+        t->total = n;
+        break;
+    case SUMMARY_ACTIVE:
+        t->active = n;
+        break;
+    case SUMMARY_MISSIONS:
+        t->missions_completed = n;
+        break;
+    case SUMMARY_XP:
+        t->experience_points = n;
+        break;
+    default:
+        break;
+    }
+}
 
 int db_analytics_user_totals(struct db *db, struct user_totals *out)
 {
-    static const char sql[] =
-        "SELECT COUNT(*), COALESCE(SUM(is_active), 0), COALESCE(SUM(missions_completed), 0), "
-        "COALESCE(AVG(experience_points), 0), COALESCE(AVG(missions_completed), 0) FROM users";
-    struct db_val o[] = {DB_OUT_INT, DB_OUT_INT, DB_OUT_INT, DB_OUT_DOUBLE, DB_OUT_DOUBLE};
+    static const char sql[] = "SELECT metric, SUM(n) FROM analytics_summary "
+                              "WHERE metric BETWEEN 1 AND 4 GROUP BY metric";
+    struct db_val o[] = {DB_OUT_INT, DB_OUT_INT};
+    int rc;
 
-    if (db_query_row(db, sql, NULL, 0, o, 5) != DB_OK)
+    memset(out, 0, sizeof(*out));
+    if (db_query(db, sql, NULL, 0, o, 2) != DB_OK)
         return DB_ERR;
-    out->total = o[0].i;
-    out->active = o[1].i;
-    out->missions_completed = o[2].i;
-    out->avg_experience = o[3].d;
-    out->avg_missions = o[4].d;
-    return DB_OK;
+    while ((rc = db_next(db)) == DB_OK)
+        put_total(out, o[0].i, o[1].i);
+    db_end(db);
+    return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
 }
 
-int db_analytics_xp_at(struct db *db, long long k, double *v, double *v_next)
+int db_analytics_user_figures(struct db *db, struct user_totals *t,
+                              int (*on_rank)(const char *rank, long long n, void *ctx),
+                              int (*on_xp)(long long xp, long long n, void *ctx), void *ctx)
 {
-    /* walks ix_users_leaderboard from the low end: no sort, no full load */
-    static const char sql[] =
-        "SELECT experience_points FROM users ORDER BY experience_points LIMIT 2 OFFSET ?";
-    struct db_val in[] = {DB_IN_INT(k)}, o[] = {DB_OUT_DOUBLE};
-    int rc, rows = 0;
+    /* (metric, k, name) is the primary key's prefix: the GROUP BY streams in
+     * key order, totals first, ranks by name, XP values ascending */
+    static const char sql[] = "SELECT metric, k, name, SUM(n) AS total FROM analytics_summary "
+                              "WHERE metric BETWEEN 1 AND 6 GROUP BY metric, k, name "
+                              "HAVING total <> 0 ORDER BY metric, k, name";
+    char name[SUMMARY_NAME_SZ];
+    struct db_val o[] = {DB_OUT_INT, DB_OUT_INT, DB_OUT_TEXT(name, sizeof(name)), DB_OUT_INT};
+    int rc;
 
-    if (db_query(db, sql, in, 1, o, 1) != DB_OK)
+    memset(t, 0, sizeof(*t));
+    if (db_query(db, sql, NULL, 0, o, 4) != DB_OK)
         return DB_ERR;
     while ((rc = db_next(db)) == DB_OK) {
-        if (rows++ == 0)
-            *v = *v_next = o[0].d;
+        int stop = 0;
+
+        if (o[0].i == SUMMARY_RANK)
+            stop = on_rank(name, o[3].i, ctx);
+        else if (o[0].i == SUMMARY_XP_USERS)
+            stop = on_xp(o[1].i, o[3].i, ctx);
         else
-            *v_next = o[0].d;
+            put_total(t, o[0].i, o[3].i);
+        if (stop != 0) {
+            rc = DB_ERR;
+            break;
+        }
+    }
+    db_end(db);
+    return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
+}
+
+/* Per-mission counters by metric row, then the missions that have attempts. */
+int db_analytics_missions(struct db *db, int (*fn)(const struct mission_totals *m, void *ctx),
+                          void *ctx)
+{
+    static const char sql[] = "SELECT metric, k, SUM(n) FROM analytics_summary "
+                              "WHERE metric BETWEEN 7 AND 9 GROUP BY metric, k";
+    struct db_val o[] = {DB_OUT_INT, DB_OUT_INT, DB_OUT_INT};
+    struct mission_totals m[MISSION_ID_MAX + 1];
+    int rc;
+
+    memset(m, 0, sizeof(m));
+    if (db_query(db, sql, NULL, 0, o, 3) != DB_OK)
+        return DB_ERR;
+    while ((rc = db_next(db)) == DB_OK) {
+        long long id = o[1].i;
+
+        if (id < 0 || id > MISSION_ID_MAX)
+            continue; /* cannot be a mission_progress.mission_id */
+        if (o[0].i == SUMMARY_ATTEMPTS)
+            m[id].attempts = o[2].i;
+        else if (o[0].i == SUMMARY_COMPLETED)
+            m[id].completed = o[2].i;
+        else
+            m[id].score_units = o[2].i;
     }
     db_end(db);
     if (rc != DB_NOTFOUND)
         return DB_ERR;
-    return rows > 0 ? DB_OK : DB_NOTFOUND;
-}
-
-int db_analytics_rank_counts(struct db *db, int (*fn)(const char *rank, long long n, void *ctx),
-                             void *ctx)
-{
-    static const char sql[] =
-        "SELECT guild_rank, COUNT(*) FROM users GROUP BY guild_rank ORDER BY guild_rank";
-    char rank[32];
-    struct db_val o[] = {DB_OUT_TEXT(rank, sizeof(rank)), DB_OUT_INT};
-    int rc;
-
-    if (db_query(db, sql, NULL, 0, o, 2) != DB_OK)
-        return DB_ERR;
-    while ((rc = db_next(db)) == DB_OK) {
-        if (fn(rank, o[1].i, ctx) != 0) {
-            rc = DB_ERR;
-            break;
-        }
+    for (long long id = 0; id <= MISSION_ID_MAX; id++) {
+        if (m[id].attempts <= 0)
+            continue;
+        m[id].mission_id = id;
+        if (fn(&m[id], ctx) != 0)
+            return DB_ERR;
     }
-    db_end(db);
-    return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
-}
-
-int db_analytics_missions(struct db *db, int (*fn)(const struct mission_totals *m, void *ctx),
-                          void *ctx)
-{
-    static const char sql[] =
-        "SELECT mission_id, COUNT(*), SUM(status = 'completed'), AVG(score) "
-        "FROM mission_progress GROUP BY mission_id ORDER BY mission_id";
-    struct db_val o[] = {DB_OUT_INT, DB_OUT_INT, DB_OUT_INT, DB_OUT_DOUBLE};
-    struct mission_totals m;
-    int rc;
-
-    if (db_query(db, sql, NULL, 0, o, 4) != DB_OK)
-        return DB_ERR;
-    while ((rc = db_next(db)) == DB_OK) {
-        m.mission_id = o[0].i;
-        m.attempts = o[1].i;
-        m.completed = o[2].i;
-        m.avg_score = o[3].is_null ? 0.0 : o[3].d;
-        if (fn(&m, ctx) != 0) {
-            rc = DB_ERR;
-            break;
-        }
-    }
-    db_end(db);
-    return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
+    return DB_OK;
 }
 
 int db_analytics_leaders(struct db *db, long long limit,

@@ -1,15 +1,17 @@
-/* db_progress: see db_progress.h. */
+/* db_progress: see db_progress.h. Both writes also move the analytics
+ * counters (db_summary.c) in their transaction, after the base rows. */
 #include "db_progress.h"
 
 #include <stdbool.h>
-
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "db.h"
+#include "db_summary.h"
 #include "missions.h"
+#include "summary.h"
 
 #define PROGRESS_COLUMNS                                                                 \
     "id, user_id, mission_id, mission_name, status, score, UNIX_TIMESTAMP(started_at), " \
@@ -26,10 +28,24 @@ int db_progress_start(struct db *db, long long user_id, long long mission_id, co
     struct db_val in[] = {DB_IN_INT(user_id), DB_IN_INT(mission_id), DB_IN_TEXT(name),
                           DB_IN_INT(now), DB_IN_INT(now)};
     unsigned long long id = 0;
-    int rc = db_exec(db, sql, in, 5, NULL, &id);
+    struct summary_delta d;
+    int rc;
 
-    if (rc != DB_OK)
-        return rc;
+    summary_init(&d);
+    summary_add_progress(&d, mission_id, false, 0, +1);
+    if (db_begin(db) != DB_OK) {
+        rc = DB_ERR;
+        goto out;
+    }
+    /* the foreign-key check share-locks the user row: after a completion or
+     * a delete of that user that holds it, never before */
+    rc = db_exec(db, sql, in, 5, NULL, &id);
+    if (rc == DB_OK && (rc = db_summary_apply(db, &d)) == DB_OK && db_commit(db) != DB_OK)
+        rc = DB_ERR;
+    if (rc != DB_OK) {
+        db_rollback(db);
+        goto out;
+    }
     memset(out, 0, sizeof(*out));
     out->id = (long long)id;
     out->user_id = user_id;
@@ -39,7 +55,9 @@ int db_progress_start(struct db *db, long long user_id, long long mission_id, co
     out->score = 0;
     out->started_at = out->created_at = now;
     out->completed_at = -1;
-    return DB_OK;
+out:
+    summary_cleanup(&d);
+    return rc;
 }
 
 int db_progress_list(struct db *db, long long user_id,
@@ -76,43 +94,93 @@ int db_progress_list(struct db *db, long long user_id,
     return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
 }
 
-/* The body of the completion transaction; the caller begins and ends it. */
-static int complete_locked(struct db *db, long long user_id, long long mission_id,
-                           const char *name, double score, struct completion *out)
+/* The user's progress row for the mission, locked (after the user row):
+ * *found, and when found whether it is completed and its score in units. */
+static int lock_progress(struct db *db, long long user_id, long long mission_id, bool *found,
+                         bool *completed, long long *units)
 {
-    static const char sql_lock[] =
-        "SELECT experience_points, missions_completed FROM users WHERE id = ? FOR UPDATE";
+    static const char sql[] = "SELECT status = 'completed', " DB_SUMMARY_SCORE_UNITS_SQL
+                              " FROM mission_progress WHERE user_id = ? AND mission_id = ? "
+                              "FOR UPDATE";
+    struct db_val in[] = {DB_IN_INT(user_id), DB_IN_INT(mission_id)};
+    struct db_val o[] = {DB_OUT_INT, DB_OUT_INT};
+    int rc = db_query_row(db, sql, in, 2, o, 2);
+
+    *found = rc == DB_OK;
+    if (rc == DB_NOTFOUND)
+        return DB_OK;
+    *completed = o[0].i != 0;
+    *units = o[1].i;
+    return rc;
+}
+
+/* Marks the existing progress row completed, or creates it completed. */
+static int mark_completed(struct db *db, long long user_id, long long mission_id,
+                          const char *name, double score, bool exists)
+{
     static const char sql_mark[] =
         "UPDATE mission_progress SET status = 'completed', score = ?, "
-        "completed_at = FROM_UNIXTIME(?) WHERE user_id = ? AND mission_id = ? "
-        "AND status <> 'completed'";
+        "completed_at = FROM_UNIXTIME(?) WHERE user_id = ? AND mission_id = ?";
     static const char sql_insert[] =
         "INSERT INTO mission_progress (user_id, mission_id, mission_name, status, score, "
         "started_at, completed_at, created_at) VALUES (?, ?, ?, 'completed', ?, "
         "FROM_UNIXTIME(?), FROM_UNIXTIME(?), FROM_UNIXTIME(?))";
-    static const char sql_user[] =
-        "UPDATE users SET experience_points = experience_points + ?, "
-        "missions_completed = missions_completed + 1, guild_rank = ? WHERE id = ?";
-    long long now = (long long)time(NULL), xp = missions_xp(score);
-    struct db_val key[] = {DB_IN_INT(user_id)}, cur[] = {DB_OUT_INT, DB_OUT_INT};
+    long long now = (long long)time(NULL);
     struct db_val mark[] = {DB_IN_DOUBLE(score), DB_IN_INT(now), DB_IN_INT(user_id),
                             DB_IN_INT(mission_id)};
     struct db_val ins[] = {DB_IN_INT(user_id), DB_IN_INT(mission_id), DB_IN_TEXT(name),
                            DB_IN_DOUBLE(score), DB_IN_INT(now), DB_IN_INT(now), DB_IN_INT(now)};
-    unsigned long long affected = 0;
+
+    if (exists)
+        return db_exec(db, sql_mark, mark, 4, NULL, NULL);
+    return db_exec(db, sql_insert, ins, 7, NULL, NULL);
+}
+
+/* The body of the completion transaction; the caller begins and ends it.
+ * Lock order: the user row, then the progress row, then the counters. */
+static int complete_locked(struct db *db, long long user_id, long long mission_id,
+                           const char *name, double score, struct completion *out,
+                           struct summary_delta *d)
+{
+    static const char sql_lock[] = "SELECT experience_points, missions_completed, guild_rank, "
+                                   "is_active FROM users WHERE id = ? FOR UPDATE";
+    static const char sql_user[] =
+        "UPDATE users SET experience_points = experience_points + ?, "
+        "missions_completed = missions_completed + 1, guild_rank = ? WHERE id = ?";
+    long long units = missions_score_units(score), old_units = 0, xp;
+    char old_rank[SUMMARY_NAME_SZ];
+    struct db_val key[] = {DB_IN_INT(user_id)};
+    struct db_val cur[] = {DB_OUT_INT, DB_OUT_INT, DB_OUT_TEXT(old_rank, sizeof(old_rank)),
+                           DB_OUT_INT};
+    struct summary_user before, after;
+    bool found = false, completed = false;
     const char *rank;
     int rc;
 
-    if ((rc = db_query_row(db, sql_lock, key, 1, cur, 2)) != DB_OK)
+    /* the stored score is the kept one (whole millionths), and so is the XP */
+    score = missions_score_of(units);
+    xp = missions_xp(score);
+    if ((rc = db_query_row(db, sql_lock, key, 1, cur, 4)) != DB_OK)
         return rc; /* DB_NOTFOUND: no such user */
-    if ((rc = db_exec(db, sql_mark, mark, 4, &affected, NULL)) != DB_OK)
+    if ((rc = lock_progress(db, user_id, mission_id, &found, &completed, &old_units)) != DB_OK)
         return rc;
-    if (affected == 0 && (rc = db_exec(db, sql_insert, ins, 7, NULL, NULL)) != DB_OK)
-        return rc; /* DB_DUP: the row exists and is completed */
+    if (found && completed)
+        return DB_DUP;
+    if ((rc = mark_completed(db, user_id, mission_id, name, score, found)) != DB_OK)
+        return rc;
     /* the user's row is locked: cur[] is current, so the rank is exact */
     rank = missions_rank(cur[1].i + 1);
     struct db_val upd[] = {DB_IN_INT(xp), DB_IN_TEXT(rank), DB_IN_INT(user_id)};
     if ((rc = db_exec(db, sql_user, upd, 3, NULL, NULL)) != DB_OK)
+        return rc;
+    before = (struct summary_user){cur[3].i != 0, old_rank, cur[0].i, cur[1].i};
+    after = (struct summary_user){cur[3].i != 0, rank, cur[0].i + xp, cur[1].i + 1};
+    summary_add_user(d, &before, -1);
+    summary_add_user(d, &after, +1);
+    if (found)
+        summary_add_progress(d, mission_id, false, old_units, -1);
+    summary_add_progress(d, mission_id, true, units, +1);
+    if ((rc = db_summary_apply(db, d)) != DB_OK)
         return rc;
     out->xp_earned = xp;
     out->total_xp = cur[0].i + xp;
@@ -125,18 +193,22 @@ static int complete_locked(struct db *db, long long user_id, long long mission_i
 int db_progress_complete(struct db *db, long long user_id, long long mission_id,
                          const char *name, double score, struct completion *out)
 {
+    struct summary_delta d;
     int rc = DB_ERR;
     bool conflict;
     struct timespec ts;
 
-    /* Two completions of different users can deadlock on the gap locks of
+    /* Two completions of different users could deadlock on the gap locks of
      * mission_progress's unique index (the UPDATE finds no row, then both
-     * INSERT into the gap); InnoDB rolls one back, which is run again rather
-     * than answered with a 503 (a lost write). */
+     * INSERT into the gap). Sessions now run at READ COMMITTED (no gap
+     * locks), and a transaction InnoDB still picks as a deadlock or lock-wait
+     * victim is run again rather than answered with a 503 (a lost write). */
     for (int attempt = 0; attempt < DB_PROGRESS_TX_ATTEMPTS; attempt++) {
         if (db_begin(db) != DB_OK)
             return DB_ERR;
-        rc = complete_locked(db, user_id, mission_id, name, score, out);
+        summary_init(&d);
+        rc = complete_locked(db, user_id, mission_id, name, score, out, &d);
+        summary_cleanup(&d);
         if (rc == DB_OK && db_commit(db) != DB_OK)
             rc = DB_ERR;
         if (rc == DB_OK)

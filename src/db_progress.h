@@ -1,7 +1,9 @@
 /* db_progress: mission progress rows and the mission-completion transaction.
  * Completion is atomic under concurrency: the user's row is locked first
- * (SELECT ... FOR UPDATE), so completions of one user serialize and cannot
- * deadlock on the foreign-key check; counters move with x = x + ?. */
+ * (SELECT ... FOR UPDATE), then the progress row, so completions of one user
+ * serialize and cannot deadlock on the foreign-key check; counters move
+ * with x = x + ?. Start and completion keep the analytics counters exact
+ * in the same transaction (db_summary.h). */
 #ifndef GUILD_DB_PROGRESS_H
 #define GUILD_DB_PROGRESS_H
 
@@ -35,9 +37,10 @@ int db_progress_list(struct db *db, long long user_id,
                      int (*fn)(const struct progress *p, void *ctx), void *ctx);
 
 /* Completes a mission in one transaction: marks (or creates) the progress
- * row completed with score, adds floor(score/10) XP and one mission, sets
- * the rank. DB_OK, DB_DUP (already completed), DB_NOTFOUND (no such user),
- * DB_ERR. */
+ * row completed with score kept to whole millionths of a point
+ * (missions_score_units), adds floor(kept score / 10) XP and one mission,
+ * sets the rank. DB_OK, DB_DUP (already completed), DB_NOTFOUND (no such
+ * user), DB_ERR. */
 int db_progress_complete(struct db *db, long long user_id, long long mission_id,
                          const char *name, double score, struct completion *out);
 

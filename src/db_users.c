@@ -1,11 +1,16 @@
 /* db_users: user queries; see db_users.h. Times come back as
- * UNIX_TIMESTAMP() (the session time zone is UTC, see db.c). */
+ * UNIX_TIMESTAMP() (the session time zone is UTC, see db.c). Writes that
+ * change a figure the analytics count (activity, rank, XP, missions, the
+ * user's existence) run in a transaction that also updates the counters
+ * (db_summary.c): the user row is locked first, the counters last. */
 #include "db_users.h"
 
 #include <string.h>
 #include <time.h>
 
 #include "db.h"
+#include "db_summary.h"
+#include "summary.h"
 
 #define USER_COLUMNS                                                                    \
     "id, username, email, full_name, hashed_password, is_active, is_admin, guild_rank, " \
@@ -87,13 +92,30 @@ int db_user_insert(struct db *db, struct user *u)
     unsigned long long id;
     int rc;
 
+    struct summary_user fig = {u->is_active, u->guild_rank, u->experience_points,
+                               u->missions_completed};
+    struct summary_delta d;
+
     /* the time is the responder's, so the answer needs no second round trip */
     u->created_at = (long long)time(NULL);
     in[9] = DB_IN_INT(u->created_at);
-    if ((rc = db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), NULL, &id)) != DB_OK)
-        return rc;
+    summary_init(&d);
+    summary_add_user(&d, &fig, +1);
+    if (db_begin(db) != DB_OK) {
+        rc = DB_ERR;
+        goto out;
+    }
+    rc = db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), NULL, &id);
+    if (rc == DB_OK && (rc = db_summary_apply(db, &d)) == DB_OK && db_commit(db) != DB_OK)
+        rc = DB_ERR;
+    if (rc != DB_OK) {
+        db_rollback(db);
+        goto out;
+    }
     u->id = (long long)id;
-    return DB_OK;
+out:
+    summary_cleanup(&d);
+    return rc;
 }
 
 enum db_user_dup db_user_dup_key(const struct db *db)
@@ -135,7 +157,28 @@ int db_user_list(struct db *db, const struct user_filter *f,
     return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
 }
 
-int db_user_update(struct db *db, long long id, const struct user_update *upd)
+/* The figures of user id, its row locked until the transaction ends.
+ * DB_OK, DB_NOTFOUND or DB_ERR. rank has SUMMARY_NAME_SZ bytes. */
+static int lock_figures(struct db *db, long long id, struct summary_user *fig, char *rank)
+{
+    static const char sql[] = "SELECT is_active, guild_rank, experience_points, "
+                              "missions_completed FROM users WHERE id = ? FOR UPDATE";
+    struct db_val in[] = {DB_IN_INT(id)};
+    struct db_val o[] = {DB_OUT_INT, DB_OUT_TEXT(rank, SUMMARY_NAME_SZ), DB_OUT_INT, DB_OUT_INT};
+    int rc = db_query_row(db, sql, in, 1, o, 4);
+
+    if (rc != DB_OK)
+        return rc;
+    fig->is_active = o[0].i != 0;
+    fig->guild_rank = rank;
+    fig->experience_points = o[2].i;
+    fig->missions_completed = o[3].i;
+    return DB_OK;
+}
+
+/* The UPDATE of db_user_update; rows matched into *matched. */
+static int update_row(struct db *db, long long id, const struct user_update *upd,
+                      unsigned long long *matched)
 {
     /* One static statement for every combination: each column is
      * IF(set?, new, old). The caller derives guild_rank when it changes the
@@ -170,22 +213,115 @@ int db_user_update(struct db *db, long long id, const struct user_update *upd)
         DB_IN_INT(upd->is_admin),
         DB_IN_INT(id),
     };
-    unsigned long long affected = 0;
-    int rc = db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), &affected, NULL);
 
-    if (rc != DB_OK)
+    return db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), matched, NULL);
+}
+
+/* db_user_update for an update that may move a counted figure: the old
+ * figures are read under the row lock, the new ones follow from upd. */
+static int update_counted(struct db *db, long long id, const struct user_update *upd)
+{
+    char old_rank[SUMMARY_NAME_SZ];
+    struct summary_user old, now;
+    struct summary_delta d;
+    unsigned long long matched = 0;
+    int rc;
+
+    summary_init(&d);
+    if (db_begin(db) != DB_OK) {
+        rc = DB_ERR;
+        goto out;
+    }
+    if ((rc = lock_figures(db, id, &old, old_rank)) != DB_OK ||
+        (rc = update_row(db, id, upd, &matched)) != DB_OK)
+        goto fail;
+    now = old;
+    if (upd->set_active)
+        now.is_active = upd->is_active;
+    if (upd->set_rank && upd->guild_rank != NULL)
+        now.guild_rank = upd->guild_rank;
+    if (upd->set_xp)
+        now.experience_points = upd->experience_points;
+    if (upd->set_missions)
+        now.missions_completed = upd->missions_completed;
+    summary_add_user(&d, &old, -1);
+    summary_add_user(&d, &now, +1);
+    if ((rc = db_summary_apply(db, &d)) != DB_OK)
+        goto fail;
+    if (db_commit(db) != DB_OK) {
+        rc = DB_ERR;
+        goto fail;
+    }
+    goto out;
+fail:
+    db_rollback(db);
+out:
+    summary_cleanup(&d);
+    return rc;
+}
+
+int db_user_update(struct db *db, long long id, const struct user_update *upd)
+{
+    unsigned long long matched = 0;
+    int rc;
+
+    if (upd->set_active || upd->set_rank || upd->set_xp || upd->set_missions)
+        return update_counted(db, id, upd);
+    if ((rc = update_row(db, id, upd, &matched)) != DB_OK)
         return rc;
-    return affected > 0 ? DB_OK : DB_NOTFOUND; /* CLIENT_FOUND_ROWS: matched rows */
+    return matched > 0 ? DB_OK : DB_NOTFOUND; /* CLIENT_FOUND_ROWS: matched rows */
+}
+
+/* Removes the contribution of user id's progress rows from d, locking them
+ * (they go with the user by ON DELETE CASCADE). */
+static int uncount_progress(struct db *db, long long id, struct summary_delta *d)
+{
+    static const char sql[] = "SELECT mission_id, status = 'completed', "
+                              DB_SUMMARY_SCORE_UNITS_SQL " FROM mission_progress "
+                              "WHERE user_id = ? FOR UPDATE";
+    struct db_val in[] = {DB_IN_INT(id)}, o[] = {DB_OUT_INT, DB_OUT_INT, DB_OUT_INT};
+    int rc;
+
+    if (db_query(db, sql, in, 1, o, 3) != DB_OK)
+        return DB_ERR;
+    while ((rc = db_next(db)) == DB_OK)
+        summary_add_progress(d, o[0].i, o[1].i != 0, o[2].i, -1);
+    db_end(db);
+    return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
 }
 
 int db_user_delete(struct db *db, long long id)
 {
     static const char sql[] = "DELETE FROM users WHERE id = ?";
     struct db_val in[] = {DB_IN_INT(id)};
-    unsigned long long affected = 0;
-    int rc = db_exec(db, sql, in, 1, &affected, NULL);
+    char rank[SUMMARY_NAME_SZ];
+    struct summary_user fig;
+    struct summary_delta d;
+    int rc;
 
-    if (rc != DB_OK)
-        return rc;
-    return affected > 0 ? DB_OK : DB_NOTFOUND;
+    summary_init(&d);
+    if (db_begin(db) != DB_OK) {
+        rc = DB_ERR;
+        goto out;
+    }
+    /* user row, then its progress rows, then the delete (which removes
+     * only rows already locked), then the counters: base rows before
+     * counters, as every writer does */
+    if ((rc = lock_figures(db, id, &fig, rank)) != DB_OK ||
+        (rc = uncount_progress(db, id, &d)) != DB_OK)
+        goto fail;
+    summary_add_user(&d, &fig, -1);
+    if ((rc = db_exec(db, sql, in, 1, NULL, NULL)) != DB_OK ||
+        (rc = db_summary_apply(db, &d)) != DB_OK)
+        goto fail;
+    if (db_commit(db) != DB_OK) {
+        rc = DB_ERR;
+        goto fail;
+    }
+    goto out;
+fail:
+    db_rollback(db);
+out:
+    summary_cleanup(&d);
+    return rc;
 }

@@ -3,7 +3,9 @@
  *   guildctl [-c FILE] create-admin USERNAME [EMAIL]   (password: stdin or
  *                                                        GUILD_ADMIN_PASSWORD)
  *   guildctl [-c FILE] seed --users N [--progress M] [--seed S]
- * Exit codes: 0 done, 1 failed, 2 usage or configuration error. */
+ *   guildctl [-c FILE] verify-summaries | rebuild-summaries
+ * Exit codes: 0 done, 1 failed (verify: a difference), 2 usage or
+ * configuration error. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_summary.h"
 #include "db_users.h"
 #include "migrate.h"
 #include "password.h"
@@ -32,6 +35,10 @@ static void usage(FILE *f)
                "                                13*N); same S (default 42) on an empty database,\n"
                "                                same data; seeded users' password is\n"
                "                                \"" SEED_PASSWORD "\"\n"
+               "  verify-summaries              recompute the analytics counters from the\n"
+               "                                tables and print every difference (exit 1)\n"
+               "  rebuild-summaries             recompute and replace the analytics counters\n"
+               "                                (writers wait meanwhile; exact under load)\n"
                "  help                          this text\n");
 }
 
@@ -229,6 +236,59 @@ static int cmd_seed(struct db *db, const struct config *cfg, int argc, char **ar
     return rc;
 }
 
+static const char *metric_name(int metric)
+{
+    static const char *const names[] = {
+        "?",         "users",         "active_users",  "missions_completed", "experience_points",
+        "rank",      "xp_histogram",  "attempts",      "completed",          "score_units",
+    };
+
+    return metric > 0 && metric < (int)(sizeof(names) / sizeof(names[0])) ? names[metric] : "?";
+}
+
+static int print_diff(int metric, long long k, const char *name, long long want, long long have,
+                      void *ctx)
+{
+    (void)ctx;
+    printf("differs: %s", metric_name(metric));
+    if (*name != '\0')
+        printf(" \"%s\"", name);
+    else if (metric >= 6)
+        printf(" %lld", k);
+    printf(": kept %lld, tables say %lld\n", have, want);
+    return 0;
+}
+
+static int cmd_verify_summaries(struct db *db)
+{
+    long diffs = db_summary_verify(db, print_diff, NULL);
+
+    if (diffs < 0) {
+        fprintf(stderr, "guildctl: %s\n", db_errstr(db));
+        return 1;
+    }
+    if (diffs > 0) {
+        printf("verify-summaries: %ld counter(s) differ from the tables\n", diffs);
+        return 1;
+    }
+    printf("verify-summaries: every counter matches the tables\n");
+    return 0;
+}
+
+static int cmd_rebuild_summaries(struct db *db)
+{
+    struct timespec t0;
+    long rows = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (db_summary_rebuild(db, &rows) != DB_OK) {
+        fprintf(stderr, "guildctl: %s\n", db_errstr(db));
+        return 1;
+    }
+    printf("rebuild-summaries: %ld counters from the tables in %.2f s\n", rows, elapsed_s(&t0));
+    return 0;
+}
+
 static int run(const struct config *cfg, int argc, char **argv)
 {
     struct db *db;
@@ -246,6 +306,10 @@ static int run(const struct config *cfg, int argc, char **argv)
         rc = cmd_create_admin(db, cfg, argc - 1, argv + 1);
     } else if (strcmp(argv[0], "seed") == 0) {
         rc = cmd_seed(db, cfg, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "verify-summaries") == 0 && argc == 1) {
+        rc = cmd_verify_summaries(db);
+    } else if (strcmp(argv[0], "rebuild-summaries") == 0 && argc == 1) {
+        rc = cmd_rebuild_summaries(db);
     } else {
         usage(stderr);
         rc = 2;

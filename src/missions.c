@@ -63,3 +63,17 @@ int missions_xp(double score)
         score = 100.0;
     return (int)floor(score / 10.0);
 }
+
+long long missions_score_units(double score)
+{
+    if (!(score >= 0.0))
+        return 0;
+    if (score > 100.0)
+        score = 100.0;
+    return llround(score * MISSIONS_SCORE_UNITS);
+}
+
+double missions_score_of(long long units)
+{
+    return (double)units / MISSIONS_SCORE_UNITS;
+}

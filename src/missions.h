@@ -27,4 +27,17 @@ int missions_is_rank(const char *name);
 /* XP for a completion: floor(score / 10) for a score in [0, 100]. */
 int missions_xp(double score);
 
+/* Scores are kept in whole millionths of a point ("score units"), so every
+ * sum of scores is an exact integer (docs/decisions.md, Analytics). */
+#define MISSIONS_SCORE_UNITS 1000000
+
+/* A score in [0, 100] (clamped; NaN is 0) as score units, rounded to the
+ * nearest (halves away from zero): 85.5 -> 85500000. */
+long long missions_score_units(double score);
+
+/* The score that is stored for u units: the double nearest u / 1e6.
+ * missions_score_units(missions_score_of(u)) == u for 0 <= u <= 1e8, and
+ * MariaDB's ROUND(score * 1000000) of the stored value gives u back. */
+double missions_score_of(long long units);
+
 #endif

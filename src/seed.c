@@ -6,7 +6,9 @@
  * prepared, cached, static statement per table whatever the batch size
  * (db.c binds at most DB_MAX_PARAMS parameters, far too few for multi-row
  * VALUES lists). The JSON is generated here from catalogue and name tables,
- * never from user input. */
+ * never from user input. Each chunk also adds what it inserted to the
+ * analytics counters (db_summary.c) before it commits, computed from the
+ * same plans, so seeding keeps them exact without a rescan. */
 #include "seed.h"
 
 #include <stdio.h>
@@ -14,7 +16,9 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_summary.h"
 #include "missions.h"
+#include "summary.h"
 
 #define SEED_BATCH_GROUPS 100 /* 1000 users (and their progress) per statement */
 #define SEED_TX_BATCHES 10    /* commit every 10000 users */
@@ -544,7 +548,23 @@ static int insert_progress(struct db *db, const struct jbuf *json, long long nro
 struct batch {
     struct seed_user *users; /* SEED_BATCH_USERS */
     struct jbuf json;
+    struct summary_delta counted; /* the chunk's change to the counters */
 };
+
+/* Adds the n planned users and their progress to the chunk's counters. */
+static void count_batch(struct summary_delta *d, const struct seed_user *users, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const struct seed_user *u = &users[i];
+        struct summary_user fig = {u->is_active, u->guild_rank, u->experience_points,
+                                   u->missions_completed};
+
+        summary_add_user(d, &fig, +1);
+        for (int k = 0; k < u->nprogress; k++)
+            summary_add_progress(d, u->progress[k].mission_id, u->progress[k].completed,
+                                 missions_score_units(u->progress[k].score), +1);
+    }
+}
 
 /* Plans groups from *g on into one batch and inserts it (inside the caller's
  * transaction). Adds what it inserted to res. 0, or -1. */
@@ -564,6 +584,7 @@ static int write_batch(struct db *db, const struct seed_params *p, const char *h
         goto oom;
     if (nrows > 0 && insert_progress(db, &b->json, nrows) != 0)
         return -1;
+    count_batch(&b->counted, b->users, n);
     res->users += n;
     res->progress += nrows;
     return 0;
@@ -581,12 +602,14 @@ int seed_run(struct db *db, const struct seed_params *p, const char *hashed_pass
     int ret = -1;
 
     res->users = res->progress = 0;
+    summary_init(&b.counted);
     if ((b.users = malloc(SEED_BATCH_USERS * sizeof(*b.users))) == NULL) {
         fprintf(stderr, "guildctl: seed: out of memory\n");
         goto out;
     }
     while (g < ngroups) {
         chunk.users = chunk.progress = 0;
+        summary_clear(&b.counted);
         if (db_begin(db) != DB_OK) {
             fprintf(stderr, "guildctl: %s\n", db_errstr(db));
             goto out;
@@ -594,6 +617,11 @@ int seed_run(struct db *db, const struct seed_params *p, const char *hashed_pass
         for (int k = 0; k < SEED_TX_BATCHES && g < ngroups; k++)
             if (write_batch(db, p, hashed_password, &g, &b, &chunk) != 0)
                 goto rollback;
+        /* last, right before the commit: the counters' rows stay locked briefly */
+        if (db_summary_apply(db, &b.counted) != DB_OK) {
+            fprintf(stderr, "guildctl: %s\n", db_errstr(db));
+            goto rollback;
+        }
         if (db_commit(db) != DB_OK) {
             fprintf(stderr, "guildctl: %s\n", db_errstr(db));
             goto rollback;
@@ -606,6 +634,7 @@ int seed_run(struct db *db, const struct seed_params *p, const char *hashed_pass
 rollback:
     db_rollback(db);
 out:
+    summary_cleanup(&b.counted);
     free(b.json.p);
     free(b.users);
     return ret;

@@ -1,7 +1,9 @@
-/* analytics: /api/analytics. Each handler is a thin shell around aggregate
- * queries (db_analytics.c) and pure arithmetic (stats.c); figures are rounded
- * to 2 decimals as the Python API did. Read-through caching wraps these
- * handlers from the route table, so they always compute from MySQL. */
+/* analytics: /api/analytics. Each handler is a thin shell around the
+ * counters' queries (db_analytics.c) and pure arithmetic (stats.c): every
+ * figure is a function of exact integers (counts and sums), so the same
+ * table contents always give the same answer; figures are rounded to 2
+ * decimals as the Python API did. Read-through caching wraps these handlers
+ * from the route table, so they always compute from MySQL. */
 #include "handlers/handlers.h"
 
 #include <json-c/json.h>
@@ -47,54 +49,70 @@ int analytics_user_stats(struct req *rq, struct resp *rs)
     json_object_object_add(o, "active_users", json_object_new_int64(t.active));
     json_object_object_add(o, "total_missions_completed",
                            json_object_new_int64(t.missions_completed));
-    json_object_object_add(o, "average_experience", jsonx_new_rounded(t.avg_experience, 2));
+    json_object_object_add(o, "average_experience",
+                           jsonx_new_rounded(stats_mean(t.experience_points, t.total, 1.0), 2));
     return answer(rs, o);
 }
 
-/* The q-quantile of all users' XP, pandas-style; fetches two rows. */
-static int xp_quantile(struct db *db, long long n, double q, double *out)
-{
-    long long lo;
-    double frac, v, v_next;
+/* The quantiles advanced-stats shows, and the state of one answer's walk. */
+static const struct {
+    const char *name;
+    double q;
+} quantiles[] = {{"p25", 0.25}, {"p50", 0.50}, {"p75", 0.75}, {"p90", 0.90}};
+#define NQUANTILES (sizeof(quantiles) / sizeof(quantiles[0]))
 
-    stats_quantile_pos(n, q, &lo, &frac);
-    if (db_analytics_xp_at(db, lo, &v, &v_next) != DB_OK)
-        return -1;
-    *out = stats_interpolate(v, v_next, frac);
-    return 0;
-}
+struct figures {
+    const struct user_totals *t; /* complete by the first callback */
+    json_object *dist;
+    struct stats_hist hist;
+    bool hist_ready;
+};
 
 static int add_rank(const char *rank, long long n, void *ctx)
 {
-    return json_object_object_add(ctx, rank, json_object_new_int64(n));
+    struct figures *f = ctx;
+
+    return json_object_object_add(f->dist, rank, json_object_new_int64(n));
+}
+
+/* One XP value and how many users have it, ascending: pandas' quantiles of
+ * all users' XP read off the histogram. */
+static int add_xp(long long xp, long long n, void *ctx)
+{
+    struct figures *f = ctx;
+
+    if (!f->hist_ready) {
+        double q[NQUANTILES];
+
+        for (size_t i = 0; i < NQUANTILES; i++)
+            q[i] = quantiles[i].q;
+        stats_hist_init(&f->hist, f->t->total, q, NQUANTILES);
+        f->hist_ready = true;
+    }
+    stats_hist_feed(&f->hist, (double)xp, n);
+    return 0;
 }
 
 int analytics_advanced_stats(struct req *rq, struct resp *rs)
 {
-    static const struct {
-        const char *name;
-        double q;
-    } qs[] = {{"p25", 0.25}, {"p50", 0.50}, {"p75", 0.75}, {"p90", 0.90}};
-    struct db *db = rq->app->db;
     struct user_totals t;
-    json_object *o = json_object_new_object(), *pct, *dist;
+    struct figures f = {.t = &t, .dist = json_object_new_object(), .hist_ready = false};
+    json_object *o, *pct;
 
-    if (db_analytics_user_totals(db, &t) != DB_OK)
-        return unavailable(rs, o);
+    if (db_analytics_user_figures(rq->app->db, &t, add_rank, add_xp, &f) != DB_OK)
+        return unavailable(rs, f.dist);
+    o = json_object_new_object();
     json_object_object_add(o, "total_users", json_object_new_int64(t.total));
     pct = json_object_new_object();
     json_object_object_add(o, "experience_percentiles", pct);
-    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
-        double v = 0.0;
-        if (t.total > 0 && xp_quantile(db, t.total, qs[i].q, &v) != 0)
-            return unavailable(rs, o);
-        json_object_object_add(pct, qs[i].name, jsonx_new_rounded(v, 2));
+    for (size_t i = 0; i < NQUANTILES; i++) {
+        double v = f.hist_ready ? stats_hist_value(&f.hist, i) : 0.0;
+        json_object_object_add(pct, quantiles[i].name, jsonx_new_rounded(v, 2));
     }
-    dist = json_object_new_object();
-    json_object_object_add(o, "rank_distribution", dist);
-    if (db_analytics_rank_counts(db, add_rank, dist) != DB_OK)
-        return unavailable(rs, o);
-    json_object_object_add(o, "avg_missions_per_user", jsonx_new_rounded(t.avg_missions, 2));
+    json_object_object_add(o, "rank_distribution", f.dist);
+    json_object_object_add(
+        o, "avg_missions_per_user",
+        jsonx_new_rounded(stats_mean(t.missions_completed, t.total, 1.0), 2));
     json_object_object_add(o, "active_ratio",
                            jsonx_new_rounded(t.total ? (double)t.active / (double)t.total : 0, 2));
     return answer(rs, o);
@@ -111,7 +129,10 @@ static int add_mission(const struct mission_totals *m, void *ctx)
     json_object_object_add(
         e, "completion_rate",
         jsonx_new_rounded(stats_percent((double)m->completed, (double)m->attempts), 2));
-    json_object_object_add(e, "average_score", jsonx_new_rounded(m->avg_score, 2));
+    /* the exact mean of the kept scores (whole millionths), correctly rounded */
+    json_object_object_add(
+        e, "average_score",
+        jsonx_new_rounded(stats_mean(m->score_units, m->attempts, MISSIONS_SCORE_UNITS), 2));
     return json_object_array_add(ctx, e);
 }
 

@@ -275,7 +275,12 @@ int users_update(struct req *rq, struct resp *rs)
     if (rc == DB_DUP)
         return resp_error(rs, 400, "Email already registered");
     invalidate_after_update(rq, id, &upd);
-    if (rc != DB_OK || db_user_find(rq->app->db, id, &u) != DB_OK)
+    if (rc != DB_OK)
+        return db_unavailable(rs);
+    /* a DELETE may commit between the update and this read: the user is gone */
+    if ((rc = db_user_find(rq->app->db, id, &u)) == DB_NOTFOUND)
+        return resp_error(rs, 404, "User not found");
+    if (rc != DB_OK)
         return db_unavailable(rs);
     json_object *o = views_user(&u);
     status = resp_json(rs, 200, o);

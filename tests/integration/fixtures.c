@@ -496,6 +496,7 @@ const char *fx_redis_prefix(void)
 int fx_reset_users(const char *admin_name)
 {
     char q[512];
+    int rc;
 
     if (strchr(admin_name, '\'') != NULL || strchr(admin_name, '"') != NULL)
         return -1;
@@ -504,7 +505,10 @@ int fx_reset_users(const char *admin_name)
              "UPDATE users SET experience_points=0, missions_completed=0, "
              "guild_rank='Apprentice', is_active=1, is_admin=1\"",
              admin_name);
-    return fx_cli_run("MYSQL_CLI", q);
+    if ((rc = fx_cli_run("MYSQL_CLI", q)) != 0)
+        return rc;
+    /* rows went behind the API's back: recount the analytics counters */
+    return fx_cli_run("GUILDCTL", "rebuild-summaries");
 }
 
 /* ---- suite --------------------------------------------------------------- */

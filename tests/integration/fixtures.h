@@ -195,8 +195,9 @@ long long fx_sql_long(const char *query);
 const char *fx_redis_prefix(void);
 
 /* Deletes every user but admin_name (which must not contain quotes) and all
- * progress, and zeroes the admin's figures, through $MYSQL_CLI. Returns the
- * client's exit status. */
+ * progress, and zeroes the admin's figures, through $MYSQL_CLI, then
+ * recounts the analytics counters ($GUILDCTL rebuild-summaries). Returns
+ * the first non-zero exit status, else 0. */
 int fx_reset_users(const char *admin_name);
 
 /* ---- suite ------------------------------------------------------------- */

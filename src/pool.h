@@ -1,11 +1,11 @@
 /* pool: the worker threads of one responder process. Each worker has its own
  * struct app (connections, arena) and FCGX_Request and serves one request at
- * a time; with nginx's fastcgi_keep_conn a worker keeps serving the requests
- * of one upstream connection, so a process needs more workers than the idle
- * connections nginx may keep open to it (see docs/decisions.md).
- * The calling thread handles the stop signals: SIGTERM, SIGINT or SIGUSR1
- * (multiwatch) let every request in flight finish, close idle kept-alive
- * connections, join the workers and return. */
+ * a time. Kept-alive connections from nginx (fastcgi_keep_conn) are not tied
+ * to a worker: between requests they wait in the process's epoll set, and
+ * any idle worker takes the next one with a request (see pool.c and
+ * docs/decisions.md). The calling thread handles the stop signals: SIGTERM,
+ * SIGINT or SIGUSR1 (multiwatch) let every request in flight finish, then
+ * the workers are joined and pool_run returns. */
 #ifndef GUILD_POOL_H
 #define GUILD_POOL_H
 

@@ -1,9 +1,9 @@
 /* ratelimit: exact sliding-window limits in the store Redis, and the token
  * denylist check that rides in the same round trip.
- * One Lua script per check: prune the window, count, add this request with a
- * member unique across processes and hosts, set the key to expire with the
- * window, read the oldest entry for Reset. Atomic, so 40 parallel requests
- * against a limit of 10 let exactly 10 through. */
+ * One Lua script per check: drop the times that left the window, count, log
+ * this request's time (Redis' clock) if admitted, set the key to expire with
+ * the window, read the oldest entry for Reset. Atomic, so 40 parallel
+ * requests against a limit of 10 let exactly 10 through. */
 #ifndef GUILD_RATELIMIT_H
 #define GUILD_RATELIMIT_H
 
@@ -35,7 +35,8 @@ void ratelimit_check(struct app *app, const struct rl_policy *p, const char *who
                      const char *jti, struct rl_result *out);
 
 /* Login brute-force guard: reserves one attempt of (ip, username) against p
- * before the password is checked; *member identifies the reservation.
+ * before the password is checked; *member identifies the reservation (its
+ * logged time).
  * ratelimit_login_forgive() takes it back after a successful login, so only
  * failures count and a success never clears anybody else's attempts. */
 void ratelimit_login_reserve(struct app *app, const struct rl_policy *p, const char *ip,

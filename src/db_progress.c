@@ -39,13 +39,9 @@ int db_progress_start(struct db *db, long long user_id, long long mission_id, co
     }
     /* the foreign-key check share-locks the user row: after a completion or
      * a delete of that user that holds it, never before */
-    rc = db_exec(db, sql, in, 5, NULL, &id);
-    if (rc == DB_OK && (rc = db_summary_apply(db, &d)) == DB_OK && db_commit(db) != DB_OK)
-        rc = DB_ERR;
-    if (rc != DB_OK) {
-        db_rollback(db);
+    rc = db_summary_commit(db, &d, db_exec(db, sql, in, 5, NULL, &id));
+    if (rc != DB_OK)
         goto out;
-    }
     memset(out, 0, sizeof(*out));
     out->id = (long long)id;
     out->user_id = user_id;

@@ -105,13 +105,9 @@ int db_user_insert(struct db *db, struct user *u)
         rc = DB_ERR;
         goto out;
     }
-    rc = db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), NULL, &id);
-    if (rc == DB_OK && (rc = db_summary_apply(db, &d)) == DB_OK && db_commit(db) != DB_OK)
-        rc = DB_ERR;
-    if (rc != DB_OK) {
-        db_rollback(db);
+    rc = db_summary_commit(db, &d, db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), NULL, &id));
+    if (rc != DB_OK)
         goto out;
-    }
     u->id = (long long)id;
 out:
     summary_cleanup(&d);
@@ -234,7 +230,7 @@ static int update_counted(struct db *db, long long id, const struct user_update 
     }
     if ((rc = lock_figures(db, id, &old, old_rank)) != DB_OK ||
         (rc = update_row(db, id, upd, &matched)) != DB_OK)
-        goto fail;
+        goto done;
     now = old;
     if (upd->set_active)
         now.is_active = upd->is_active;
@@ -246,15 +242,8 @@ static int update_counted(struct db *db, long long id, const struct user_update 
         now.missions_completed = upd->missions_completed;
     summary_add_user(&d, &old, -1);
     summary_add_user(&d, &now, +1);
-    if ((rc = db_summary_apply(db, &d)) != DB_OK)
-        goto fail;
-    if (db_commit(db) != DB_OK) {
-        rc = DB_ERR;
-        goto fail;
-    }
-    goto out;
-fail:
-    db_rollback(db);
+done:
+    rc = db_summary_commit(db, &d, rc);
 out:
     summary_cleanup(&d);
     return rc;
@@ -307,20 +296,12 @@ int db_user_delete(struct db *db, long long id)
     /* user row, then its progress rows, then the delete (which removes
      * only rows already locked), then the counters: base rows before
      * counters, as every writer does */
-    if ((rc = lock_figures(db, id, &fig, rank)) != DB_OK ||
-        (rc = uncount_progress(db, id, &d)) != DB_OK)
-        goto fail;
-    summary_add_user(&d, &fig, -1);
-    if ((rc = db_exec(db, sql, in, 1, NULL, NULL)) != DB_OK ||
-        (rc = db_summary_apply(db, &d)) != DB_OK)
-        goto fail;
-    if (db_commit(db) != DB_OK) {
-        rc = DB_ERR;
-        goto fail;
+    if ((rc = lock_figures(db, id, &fig, rank)) == DB_OK &&
+        (rc = uncount_progress(db, id, &d)) == DB_OK) {
+        summary_add_user(&d, &fig, -1);
+        rc = db_exec(db, sql, in, 1, NULL, NULL);
     }
-    goto out;
-fail:
-    db_rollback(db);
+    rc = db_summary_commit(db, &d, rc);
 out:
     summary_cleanup(&d);
     return rc;

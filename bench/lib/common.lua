@@ -237,4 +237,13 @@ function M.done(summary, latency, _requests)
     io.write("[bench]         ", result.message, "\n")
 end
 
+-- install(): wrk's setup, response and done globals, wired to this module, for a script
+-- whose responses need no classifying (every script but the mix). One place defines how a
+-- scenario counts, so no script can forget to look at the status.
+function M.install()
+    setup = function(thread) M.setup(thread) end
+    response = function(status, headers, _body) M.count(status, headers) end
+    done = function(summary, latency, requests) M.done(summary, latency, requests) end
+end
+
 return M

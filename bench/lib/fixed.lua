@@ -4,22 +4,11 @@
 -- No request() function: wrk then sends its prebuilt request, the cheapest path.
 package.path = os.getenv("BENCH_LIB") .. "/?.lua;" .. package.path
 local common = require("common")
+common.install() -- setup, response (counts every status), done
 
 wrk.method = common.env("BENCH_METHOD", "GET")
 wrk.body = common.env("BENCH_BODY", nil)
 
-function setup(thread)
-    common.setup(thread)
-end
-
 function init(_args)
     common.init()
-end
-
-function response(status, headers, _body)
-    common.count(status, headers)
-end
-
-function done(summary, latency, requests)
-    common.done(summary, latency, requests)
 end

@@ -3,13 +3,10 @@
 -- BENCH_SEED [9]; each thread draws its own sequence (seed + thread id) and cycles it.
 package.path = os.getenv("BENCH_LIB") .. "/?.lua;" .. package.path
 local common = require("common")
+common.install() -- setup, response (counts every status), done
 local zipf = require("zipf")
 
 local seq, pos
-
-function setup(thread)
-    common.setup(thread)
-end
 
 function init(_args)
     common.init()
@@ -26,12 +23,4 @@ end
 function request()
     pos = pos % #seq + 1
     return seq[pos]
-end
-
-function response(status, headers, _body)
-    common.count(status, headers)
-end
-
-function done(summary, latency, requests)
-    common.done(summary, latency, requests)
 end

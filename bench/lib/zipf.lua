@@ -10,6 +10,14 @@
 -- Why cheap matters: wrk initialises its threads one after the other and each starts
 -- sending at once, while the measured duration starts after the last; a slow init would
 -- let the first threads' extra requests inflate req/s.
+-- A library, not a wrk script: it sends nothing and counts nothing. Its users
+-- (user_zipf.lua, mix.lua) count every response's status through common.lua; run as a
+-- script of its own (wrk -s zipf.lua) it refuses, so no run can measure throughput
+-- without looking at the statuses.
+if select("#", ...) == 0 then
+    error("bench/lib/zipf.lua is a library for user_zipf.lua and mix.lua, not a wrk script")
+end
+
 local Z = {}
 
 local PRIME = 2654435761

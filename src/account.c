@@ -1,8 +1,9 @@
 /* account: see account.h. Entry "<name>" = "acct:<id>" in the cache role;
  * its value, after the generations line, is
- *   a1 <id> <active> <admin> <has full name> <xp> <missions> <created>\n
+ *   a2 <id> <active> <admin> <has full name> <xp> <missions> <created> <token version>\n
  *   <len>:<username><len>:<email><len>:<full name><len>:<rank>
- * Strings are length-prefixed: any byte may appear in them. */
+ * Strings are length-prefixed: any byte may appear in them. An entry of an
+ * older layout (a1) fails to decode and is read again from MariaDB. */
 #include "account.h"
 
 #include <stdbool.h>
@@ -22,9 +23,10 @@ size_t account_encode(const struct user *u, char *out, size_t sz)
 {
     const char *strs[4] = {u->username, u->email, u->has_full_name ? u->full_name : "",
                            u->guild_rank};
-    int n = snprintf(out, sz, "a1 %lld %d %d %d %lld %lld %lld\n", u->id, u->is_active ? 1 : 0,
-                     u->is_admin ? 1 : 0, u->has_full_name ? 1 : 0, u->experience_points,
-                     u->missions_completed, u->created_at);
+    int n = snprintf(out, sz, "a2 %lld %d %d %d %lld %lld %lld %lld\n", u->id,
+                     u->is_active ? 1 : 0, u->is_admin ? 1 : 0, u->has_full_name ? 1 : 0,
+                     u->experience_points, u->missions_completed, u->created_at,
+                     u->token_version);
     size_t at;
 
     if (n < 0 || (size_t)n >= sz)
@@ -91,14 +93,15 @@ int account_decode(const char *s, size_t len, struct user *u)
     long long active, admin, has_fn;
 
     memset(u, 0, sizeof(*u));
-    if (len < 3 || memcmp(s, "a1 ", 3) != 0)
+    if (len < 3 || memcmp(s, "a2 ", 3) != 0)
         return -1;
     p += 3;
     if (take_num(&p, end, ' ', &u->id) != 0 || take_num(&p, end, ' ', &active) != 0 ||
         take_num(&p, end, ' ', &admin) != 0 || take_num(&p, end, ' ', &has_fn) != 0 ||
         take_num(&p, end, ' ', &u->experience_points) != 0 ||
         take_num(&p, end, ' ', &u->missions_completed) != 0 ||
-        take_num(&p, end, '\n', &u->created_at) != 0)
+        take_num(&p, end, ' ', &u->created_at) != 0 ||
+        take_num(&p, end, '\n', &u->token_version) != 0)
         return -1;
     u->is_active = active != 0;
     u->is_admin = admin != 0;

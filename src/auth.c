@@ -27,9 +27,10 @@ static int random_hex(char *out, size_t nbytes)
     return 0;
 }
 
-char *auth_token_issue(const char *secret, long long uid, const char *username, long long now,
+char *auth_token_issue(const char *secret, const struct auth_subject *who, long long now,
                        long long ttl_s, struct auth_claims *claims_out)
 {
+    long long uid = who->uid;
     struct auth_claims c;
     jwt_t *jwt = NULL;
     char *ret = NULL;
@@ -37,13 +38,17 @@ char *auth_token_issue(const char *secret, long long uid, const char *username, 
     memset(&c, 0, sizeof(c));
     if (random_hex(c.jti, AUTH_JTI_LEN / 2) != 0 || jwt_new(&jwt) != 0)
         goto out;
-    snprintf(c.sub, sizeof(c.sub), "%s", username);
+    snprintf(c.sub, sizeof(c.sub), "%s", who->username);
     c.uid = uid;
     c.iat = now;
     c.exp = now + ttl_s;
+    c.ver = who->ver;
+    c.auth_time = who->auth_time > 0 ? who->auth_time : now;
     if (jwt_add_grant(jwt, "sub", c.sub) != 0 || jwt_add_grant_int(jwt, "uid", (long)uid) != 0 ||
         jwt_add_grant_int(jwt, "iat", (long)c.iat) != 0 ||
         jwt_add_grant_int(jwt, "exp", (long)c.exp) != 0 || jwt_add_grant(jwt, "jti", c.jti) != 0 ||
+        jwt_add_grant_int(jwt, "ver", (long)c.ver) != 0 ||
+        jwt_add_grant_int(jwt, "auth_time", (long)c.auth_time) != 0 ||
         jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)secret, (int)strlen(secret)) != 0)
         goto out;
     /* libjwt 1.10 allocates the string with malloc: the caller free()s it */
@@ -89,16 +94,43 @@ static int signature_ok(const char *secret, const char *token)
     return glen == elen && CRYPTO_memcmp(expect, dot2 + 1, elen) == 0;
 }
 
+/* Reads an integer claim strictly. libjwt 1.10's jwt_get_grant_int answers
+ * a string or a float as 0 or truncated without an error, so the claim's
+ * JSON text is read instead: decimal digits only (optionally negative).
+ * Returns 0 (*out set), 1 when the claim is absent, -1 when it is not an
+ * integer. */
+static int claim_int_text(jwt_t *jwt, const char *name, long long *out)
+{
+    char *text = jwt_get_grants_json(jwt, name), *end;
+    const char *p = text;
+    long long v;
+    int rc = -1;
+
+    if (text == NULL)
+        return 1;
+    if (*p == '-')
+        p++;
+    if (*p >= '0' && *p <= '9') {
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (errno == 0 && *end == '\0') {
+            *out = v;
+            rc = 0;
+        }
+    }
+    free(text); /* json_dumps' string: malloc'd */
+    return rc;
+}
+
 static int claim_int(jwt_t *jwt, const char *name, long long *out)
 {
-    long v;
+    return claim_int_text(jwt, name, out) == 0 ? 0 : -1;
+}
 
-    errno = 0;
-    v = jwt_get_grant_int(jwt, name);
-    if (errno != 0)
-        return -1;
-    *out = v;
-    return 0;
+/* claim_int for a claim that may be absent: *out is left alone then. */
+static int claim_int_opt(jwt_t *jwt, const char *name, long long *out)
+{
+    return claim_int_text(jwt, name, out) >= 0 ? 0 : -1;
 }
 
 int auth_token_verify(const char *secret, const char *token, long long now,
@@ -118,6 +150,11 @@ int auth_token_verify(const char *secret, const char *token, long long now,
         goto out;
     if (claim_int(jwt, "exp", &out->exp) != 0 || claim_int(jwt, "uid", &out->uid) != 0 ||
         claim_int(jwt, "iat", &out->iat) != 0)
+        goto out;
+    /* optional (tokens from before they existed), but sane when present */
+    out->auth_time = out->iat;
+    if (claim_int_opt(jwt, "ver", &out->ver) != 0 || out->ver < 0 ||
+        claim_int_opt(jwt, "auth_time", &out->auth_time) != 0 || out->auth_time > out->iat)
         goto out;
     sub = jwt_get_grant(jwt, "sub");
     jti = jwt_get_grant(jwt, "jti");

@@ -25,6 +25,28 @@ static bool parse_addr(const char *s, unsigned char out[16], int *bits)
     return false;
 }
 
+/* Writes addr's one spelling into out: "2001:DB8:0::1", "2001:db8::1" and
+ * "::ffff:192.0.2.1" vs "192.0.2.1" are one client, and the address keys a
+ * rate-limit bucket, so two spellings must never make two buckets. Text
+ * that is no address is copied as is. */
+static void canonical(const char *addr, char *out, size_t sz)
+{
+    static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+    int bits;
+
+    if (!parse_addr(addr, a, &bits)) {
+        snprintf(out, sz, "%s", addr);
+        return;
+    }
+    if (bits == 32 || memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0)
+        inet_ntop(AF_INET, a + 12, text, sizeof(text));
+    else
+        inet_ntop(AF_INET6, a, text, sizeof(text));
+    snprintf(out, sz, "%s", text);
+}
+
 /* True when addr (text) lies in entry ("addr" or "addr/prefix"). */
 static bool in_entry(const unsigned char a[16], int abits, const char *entry)
 {
@@ -128,7 +150,7 @@ void clientip_resolve(const char *remote, const char *xff, const char *trusted, 
     char hop[64];
     const char *end;
 
-    snprintf(out, sz, "%s", remote && *remote ? remote : "unknown");
+    canonical(remote && *remote ? remote : "unknown", out, sz);
     if (xff == NULL || trusted == NULL || *trusted == '\0' || !clientip_in_list(remote, trusted))
         return;
     /* walk right to left: the rightmost hop not added by a trusted proxy */
@@ -150,7 +172,7 @@ void clientip_resolve(const char *remote, const char *xff, const char *trusted, 
             hop[n] = '\0';
             if (!parse_addr(hop, tmp, &bits))
                 return; /* garbage in the header: keep the proxy's address */
-            snprintf(out, sz, "%s", hop);
+            canonical(hop, out, sz);
             if (!clientip_in_list(hop, trusted))
                 return;
         }

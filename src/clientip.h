@@ -16,7 +16,8 @@ bool clientip_in_list(const char *addr, const char *list);
  * with the first bad entry copied into bad. Checked at startup. */
 bool clientip_list_valid(const char *list, char *bad, size_t bad_sz);
 
-/* Writes the client address into out (sz bytes). remote may be NULL
+/* Writes the client address into out (sz bytes), in one canonical spelling
+ * (inet_ntop's; an IPv4-mapped IPv6 address as IPv4). remote may be NULL
  * ("unknown"); xff may be NULL. */
 void clientip_resolve(const char *remote, const char *xff, const char *trusted, char *out,
                       size_t sz);

@@ -54,6 +54,7 @@ static const struct setting settings[] = {
     I("GUILD_RECONNECT_INTERVAL_MS", reconnect_interval_ms, "1000", 100, 600000),
     S("GUILD_JWT_SECRET", jwt_secret, ""),
     I("ACCESS_TOKEN_EXPIRE_MINUTES", token_expire_minutes, "30", 1, 525600),
+    I("GUILD_TOKEN_MAX_AGE_MINUTES", token_max_age_minutes, "1440", 1, 5256000),
     I("GUILD_PASSWORD_COST", password_cost, "10", 4, 16),
     I("GUILD_CACHE_TTL_ANALYTICS_S", cache_ttl_analytics_s, "300", 1, 86400),
     I("GUILD_CACHE_TTL_USER_S", cache_ttl_user_s, "600", 1, 86400),
@@ -68,6 +69,7 @@ static const struct setting settings[] = {
     I("GUILD_RATE_LIMIT_FAIL_CLOSED", rl_fail_closed, "0", 0, 1),
     I("GUILD_DENYLIST_FAIL_CLOSED", denylist_fail_closed, "0", 0, 1),
     S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
+    S("GUILD_METRICS_ALLOW", metrics_allow, "127.0.0.1, ::1"),
     I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_REQUEST_LOG", request_log, "buffered"),
@@ -221,6 +223,10 @@ static int check(const struct config *c, enum config_need need, char *err, size_
         char bad[80];
         if (!clientip_list_valid(c->trusted_proxies, bad, sizeof(bad))) {
             snprintf(err, errsz, "GUILD_TRUSTED_PROXIES: '%s' is not an address or CIDR block", bad);
+            return -1;
+        }
+        if (!clientip_list_valid(c->metrics_allow, bad, sizeof(bad))) {
+            snprintf(err, errsz, "GUILD_METRICS_ALLOW: '%s' is not an address or CIDR block", bad);
             return -1;
         }
     }

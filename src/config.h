@@ -41,6 +41,7 @@ struct config {
     /* auth */
     char *jwt_secret;
     int token_expire_minutes;
+    int token_max_age_minutes; /* a refresh chain's absolute lifetime from the login */
     int password_cost;
     /* cache lifetimes */
     int cache_ttl_analytics_s;
@@ -57,6 +58,7 @@ struct config {
     int rl_fail_closed;               /* store down: 503 instead of allowing */
     int denylist_fail_closed;         /* store down: refuse tokens with 503 */
     char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
+    char *metrics_allow;              /* peers (nginx's REMOTE_ADDR) that may read /metrics */
     /* responder */
     int fcgi_threads; /* workers (threads) per responder process */
     /* files */

@@ -14,9 +14,9 @@
 
 #define USER_COLUMNS                                                                    \
     "id, username, email, full_name, hashed_password, is_active, is_admin, guild_rank, " \
-    "experience_points, missions_completed, UNIX_TIMESTAMP(created_at)"
+    "experience_points, missions_completed, UNIX_TIMESTAMP(created_at), token_version"
 
-enum { USER_NCOLS = 11 };
+enum { USER_NCOLS = 12 };
 
 static void bind_user(struct user *u, struct db_val *out)
 {
@@ -31,6 +31,7 @@ static void bind_user(struct user *u, struct db_val *out)
     out[8] = DB_OUT_INT;
     out[9] = DB_OUT_INT;
     out[10] = DB_OUT_INT;
+    out[11] = DB_OUT_INT;
 }
 
 static void unbind_user(struct user *u, const struct db_val *out)
@@ -42,6 +43,7 @@ static void unbind_user(struct user *u, const struct db_val *out)
     u->experience_points = out[8].i;
     u->missions_completed = out[9].i;
     u->created_at = out[10].i;
+    u->token_version = out[11].i;
 }
 
 static int find_one(struct db *db, const char *sql, const struct db_val *in, struct user *u)
@@ -184,6 +186,7 @@ static int update_row(struct db *db, long long id, const struct user_update *upd
         "email = IF(?, ?, email), "
         "full_name = IF(?, ?, full_name), "
         "hashed_password = IF(?, ?, hashed_password), "
+        "token_version = token_version + IF(?, 1, 0), " /* old tokens end (sql/003) */
         "guild_rank = IF(?, ?, guild_rank), "
         "experience_points = IF(?, ?, experience_points), "
         "missions_completed = IF(?, ?, missions_completed), "
@@ -197,6 +200,7 @@ static int update_row(struct db *db, long long id, const struct user_update *upd
         upd->full_name ? DB_IN_TEXT(upd->full_name) : DB_IN_NULL,
         DB_IN_INT(upd->set_password),
         upd->hashed_password ? DB_IN_TEXT(upd->hashed_password) : DB_IN_NULL,
+        DB_IN_INT(upd->set_password),
         DB_IN_INT(upd->set_rank),
         upd->guild_rank ? DB_IN_TEXT(upd->guild_rank) : DB_IN_NULL,
         DB_IN_INT(upd->set_xp),

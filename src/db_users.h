@@ -20,6 +20,7 @@ struct user {
     long long experience_points;
     long long missions_completed;
     long long created_at; /* unix seconds, UTC */
+    long long token_version; /* bumped by a password change: tokens carry it */
 };
 
 /* Inserts a user (id and created_at are set on success).

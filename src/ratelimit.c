@@ -1,6 +1,8 @@
 /* ratelimit: see ratelimit.h. Keys (store role):
  *   <prefix>rlw:<policy>:<who>       LIST of the admitted requests' times (ms),
- *                                    oldest first
+ *                                    oldest first; <who> is "u:<id>", "ip:<addr>"
+ *                                    (one part: it ends the key) or, for logins,
+ *                                    "<len>:<addr>:<username>" (see login_key)
  *   <prefix>revoked:<jti>            a revoked token, expiring with it
  * DESIGN: an exact sliding log ("at most N requests in any window of W
  * seconds"). Only admitted requests are logged, so a list never holds more
@@ -113,11 +115,16 @@ void ratelimit_check(struct app *app, const struct rl_policy *p, const char *who
     run_check(app, p, p->limit, key, deny, true, out, NULL);
 }
 
+/* "<prefix>rlw:login:<length of ip>:<ip>:<username>". Both parts are
+ * client data and an IPv6 address holds ':' itself: joined plainly,
+ * ("2001:db8::1", "5:victim") and ("2001:db8::1:5", "victim") would share a
+ * bucket. With the address's length in front, one key splits one way only.
+ * The username (canonical, bounded by the caller) is the rest of the key;
+ * Redis keys are binary-safe. */
 static const char *login_key(struct app *app, const char *ip, const char *username)
 {
-    /* the username is client data: its length is bounded by the caller and
-     * Redis keys are binary-safe, so it is used as is */
-    return arena_sprintf(&app->arena, "%srlw:login:%s:%s", app->cfg.redis_prefix, ip, username);
+    return arena_sprintf(&app->arena, "%srlw:login:%zu:%s:%s", app->cfg.redis_prefix,
+                         strlen(ip), ip, username);
 }
 
 void ratelimit_login_reserve(struct app *app, const struct rl_policy *p, const char *ip,

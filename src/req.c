@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "jsonx.h"
 
 static int hexval(int c)
 {
@@ -51,18 +52,20 @@ static size_t count_pairs(const char *s, size_t len)
 }
 
 int req_parse_urlencoded(struct arena *a, const char *s, size_t len, struct req_param **out,
-                         size_t *n)
+                         size_t *n, const char **bad)
 {
     struct req_param *params;
     size_t cap, count = 0, start = 0;
 
     *out = NULL;
     *n = 0;
+    if (bad != NULL)
+        *bad = NULL;
     if (s == NULL || len == 0)
-        return 0;
+        return REQ_PARSE_OK;
     cap = count_pairs(s, len);
     if ((params = arena_alloc(a, cap * sizeof(*params))) == NULL)
-        return -1;
+        return REQ_PARSE_MALFORMED;
     while (start <= len) {
         const char *amp = memchr(s + start, '&', len - start);
         size_t end = amp ? (size_t)(amp - s) : len;
@@ -74,11 +77,17 @@ int req_parse_urlencoded(struct arena *a, const char *s, size_t len, struct req_
             char *k = arena_alloc(a, klen + 1), *v = arena_alloc(a, vlen + 1);
             long kl, vl;
             if (k == NULL || v == NULL)
-                return -1;
+                return REQ_PARSE_MALFORMED;
             kl = req_url_decode(k, s + start, klen, true);
             vl = req_url_decode(v, eq ? eq + 1 : "", vlen, true);
-            if (kl < 0 || vl < 0)
-                return -1;
+            /* a name that is no text names no field we could report */
+            if (kl < 0 || vl < 0 || !jsonx_utf8_valid(k, (size_t)kl))
+                return REQ_PARSE_MALFORMED;
+            if (!jsonx_utf8_valid(v, (size_t)vl)) {
+                if (bad != NULL)
+                    *bad = k;
+                return memchr(v, '\0', (size_t)vl) != NULL ? REQ_PARSE_NUL : REQ_PARSE_UTF8;
+            }
             params[count].name = k;
             params[count].value = v;
             params[count].value_len = (size_t)vl;
@@ -88,12 +97,12 @@ int req_parse_urlencoded(struct arena *a, const char *s, size_t len, struct req_
     }
     *out = params;
     *n = count;
-    return 0;
+    return REQ_PARSE_OK;
 }
 
 const struct req_param *req_param_find(const struct req_param *params, size_t n, const char *name)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = n; i-- > 0;)
         if (strcmp(params[i].name, name) == 0)
             return &params[i];
     return NULL;

@@ -19,7 +19,7 @@ struct cache_prefetch;
 struct req_param {
     const char *name;
     const char *value;
-    size_t value_len; /* values may hold NUL bytes after decoding */
+    size_t value_len; /* == strlen(value): the parser refuses decoded NULs */
 };
 
 struct auth_user {
@@ -29,6 +29,7 @@ struct auth_user {
     bool is_active;
     const char *jti;
     long long exp;
+    long long auth_time; /* the token chain's start: when the password was presented */
 };
 
 struct req {
@@ -59,17 +60,30 @@ struct req {
  * escape. dst is NUL-terminated. */
 long req_url_decode(char *dst, const char *src, size_t len, bool plus_is_space);
 
-/* Parses "a=1&b=2" (query string or form body) into an arena array.
- * Empty pairs are skipped; a key without '=' gets "". Returns 0, or -1 on a
- * malformed escape or arena exhaustion. */
-int req_parse_urlencoded(struct arena *a, const char *s, size_t len, struct req_param **out,
-                         size_t *n);
+/* Why req_parse_urlencoded refused its input. Every name and value it
+ * returns is a C string that means exactly its decoded bytes: a decoded NUL
+ * would make the C string stop early (limit=3%00zz read as 3), so it is
+ * refused here, the one place every query string and form body goes through. */
+enum req_parse_rc {
+    REQ_PARSE_OK = 0,
+    REQ_PARSE_MALFORMED = -1, /* bad escape; a name with NUL or bad UTF-8; no memory */
+    REQ_PARSE_NUL = -2,       /* a decoded value holds a NUL byte: *bad names its field */
+    REQ_PARSE_UTF8 = -3,      /* a decoded value is not valid UTF-8: *bad names its field */
+};
 
-/* The first value of name in params, or NULL. */
+/* Parses "a=1&b=2" (query string or form body) into an arena array.
+ * Empty pairs are skipped; a key without '=' gets "". Returns REQ_PARSE_OK
+ * or the reason it refused; bad (may be NULL) gets the offending field's
+ * name for REQ_PARSE_NUL and REQ_PARSE_UTF8. */
+int req_parse_urlencoded(struct arena *a, const char *s, size_t len, struct req_param **out,
+                         size_t *n, const char **bad);
+
+/* The value of name in params, or NULL. A repeated name answers its last
+ * value, as the reference implementation (Starlette) does. */
 const struct req_param *req_param_find(const struct req_param *params, size_t n,
                                        const char *name);
 
-/* The query parameter's value (first occurrence) or NULL. */
+/* The query parameter's value (last occurrence) or NULL. */
 const char *req_query(const struct req *rq, const char *name);
 
 /* A request header by its HTTP name ("Authorization", "If-None-Match"),

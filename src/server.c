@@ -29,8 +29,9 @@
 
 /* Loads the caller of a route that needs a token. claims is the verified
  * token (NULL: missing or invalid). Returns 0 (rq->user and rq->account set)
- * or the error status it set. A deleted user, or one whose username changed
- * under the same id, is 401; a deactivated one 403 at once: the row is read
+ * or the error status it set. A deleted user, one whose username changed
+ * under the same id, or one whose password changed since the token was
+ * issued, is 401; a deactivated one 403 at once: the row is read
  * on every request, from the cache role while no write has touched it since
  * (account.h), else by primary key from MariaDB. */
 static int authenticate(struct req *rq, struct resp *rs, enum route_auth need,
@@ -55,7 +56,8 @@ static int authenticate(struct req *rq, struct resp *rs, enum route_auth need,
     default:
         return resp_error(rs, 503, "Service temporarily unavailable");
     }
-    if (strcmp(u->username, claims->sub) != 0)
+    /* a password change since the token was issued ends it (sql/003) */
+    if (strcmp(u->username, claims->sub) != 0 || claims->ver != u->token_version)
         return resp_unauthorized(rs, NULL);
     if (!u->is_active)
         return resp_error(rs, 403, "Inactive user");
@@ -67,6 +69,7 @@ static int authenticate(struct req *rq, struct resp *rs, enum route_auth need,
     au->is_active = u->is_active;
     au->jti = arena_strdup(rq->arena, claims->jti);
     au->exp = claims->exp;
+    au->auth_time = claims->auth_time;
     rq->user = au;
     rq->account = u;
     return 0;

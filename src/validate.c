@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "req.h"
 #include "resp.h"
 
 void verrs_add(struct verrs *v, const char *loc0, const char *loc1, const char *type,
@@ -50,6 +51,31 @@ int resp_invalid(struct resp *rs, const char *loc0, const char *loc1, const char
 
     verrs_add(&v, loc0, loc1, type, msg);
     return resp_validation(rs, &v);
+}
+
+int resp_urlencoded_refused(struct resp *rs, const char *where, int rc, const char *field)
+{
+    bool query = strcmp(where, "query") == 0;
+
+    if (rc == REQ_PARSE_NUL && field != NULL)
+        return resp_invalid(rs, where, field, "string_pattern_mismatch",
+                            "Value must not contain NUL characters");
+    if (rc == REQ_PARSE_UTF8 && field != NULL)
+        return resp_invalid(rs, where, field, "string_unicode",
+                            "Input should be a valid string, unable to parse raw data as a "
+                            "unicode string");
+    if (query)
+        return resp_error(rs, 400, "Malformed query string");
+    return resp_invalid(rs, where, NULL, "value_error", "Malformed form body");
+}
+
+size_t validate_username_canonical_len(const char *name)
+{
+    size_t n = strlen(name);
+
+    while (n > 0 && name[n - 1] == ' ')
+        n--;
+    return n;
 }
 
 int validate_int(const char *s, long long min, long long max, long long *out)

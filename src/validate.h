@@ -36,6 +36,19 @@ int resp_validation(struct resp *rs, const struct verrs *v);
 int resp_invalid(struct resp *rs, const char *loc0, const char *loc1, const char *type,
                  const char *msg);
 
+/* The answer to a query string (where "query") or form body (where "body")
+ * that req_parse_urlencoded refused with rc: a value holding NUL or invalid
+ * UTF-8 is a 422 naming its field; anything else malformed is 400 for a
+ * query string, 422 for a body. Returns the status. */
+int resp_urlencoded_refused(struct resp *rs, const char *where, int rc, const char *field);
+
+/* A username's one spelling as the database compares it: the users.username
+ * column's collation (utf8mb4_bin, PAD SPACE) ignores trailing spaces, so
+ * "victim" and "victim" + 249 spaces name one row. Returns name's length
+ * without them; whatever keys per-account state (the login limiter) must
+ * use only that prefix. */
+size_t validate_username_canonical_len(const char *name);
+
 /* Parses a strict decimal integer (optional leading '-') in [min, max].
  * Returns 0, -1 when it is not an integer, -2 when out of range. */
 int validate_int(const char *s, long long min, long long max, long long *out);

@@ -24,6 +24,7 @@ static void sample(struct user *u)
     u->experience_points = 1234567890123LL;
     u->missions_completed = 13;
     u->created_at = 1764000000;
+    u->token_version = 4294967295LL;
     snprintf(u->hashed_password, sizeof(u->hashed_password), "%s", "$2b$10$secret");
 }
 
@@ -49,6 +50,7 @@ static void t_round_trip(void)
     CU_ASSERT_EQUAL(v.experience_points, u.experience_points);
     CU_ASSERT_EQUAL(v.missions_completed, u.missions_completed);
     CU_ASSERT_EQUAL(v.created_at, u.created_at);
+    CU_ASSERT_EQUAL(v.token_version, u.token_version);
     CU_ASSERT_STRING_EQUAL(v.hashed_password, "");
 
     u.has_full_name = false; /* null full name */
@@ -83,10 +85,13 @@ static void t_malformed(void)
         CU_ASSERT_EQUAL(account_decode(buf, cut, &v), -1);
     buf[n] = 'x'; /* trailing bytes */
     CU_ASSERT_EQUAL(account_decode(buf, n + 1, &v), -1);
-    CU_ASSERT_EQUAL(account_decode("a2 1 1 0 0 0 0 0\n0:0:0:0:", 25, &v), -1); /* other version */
-    CU_ASSERT_EQUAL(account_decode("a1 1 1 0 0 0 0 0 9\n0:0:0:0:", 27, &v), -1); /* extra field */
-    CU_ASSERT_EQUAL(account_decode("a1 1 1 0 0 0 0 0\n99:x0:0:0:", 27, &v), -1); /* long prefix */
-    CU_ASSERT_EQUAL(account_decode("a1 1 1 0 0 0 0 0\n0:0:0:0:", 25, &v), 0);    /* all empty */
+    /* the older layout (no token version) reads as stale: MariaDB is asked */
+    CU_ASSERT_EQUAL(account_decode("a1 1 1 0 0 0 0 0\n0:0:0:0:", 25, &v), -1);
+    CU_ASSERT_EQUAL(account_decode("a2 1 1 0 0 0 0 0\n0:0:0:0:", 25, &v), -1); /* missing field */
+    CU_ASSERT_EQUAL(account_decode("a2 1 1 0 0 0 0 0 9 9\n0:0:0:0:", 29, &v), -1); /* extra field */
+    CU_ASSERT_EQUAL(account_decode("a2 1 1 0 0 0 0 0 9\n99:x0:0:0:", 29, &v), -1); /* long prefix */
+    CU_ASSERT_EQUAL(account_decode("a2 1 1 0 0 0 0 0 9\n0:0:0:0:", 27, &v), 0);    /* all empty */
+    CU_ASSERT_EQUAL(v.token_version, 9);
     CU_ASSERT_EQUAL(v.id, 1);
 }
 

@@ -25,6 +25,15 @@
     "\"jti\":\"0123456789abcdef0123456789abcdef\"}"
 
 /* base64url without padding of len bytes; malloc'd. */
+/* auth_token_issue for (uid, name) at version 0, a fresh login. */
+static char *issue_for(long long uid, const char *name, long long now, long long ttl,
+                       struct auth_claims *out)
+{
+    struct auth_subject who = {uid, name, 0, 0};
+
+    return auth_token_issue(SECRET, &who, now, ttl, out);
+}
+
 static char *b64url(const void *in, size_t len)
 {
     char *out = malloc(4 * len / 3 + 8);
@@ -129,7 +138,7 @@ static int is_hex32(const char *s)
 static void t_round_trip(void)
 {
     struct auth_claims issued, got;
-    char *tok = auth_token_issue(SECRET, 42, "alice", NOW, TTL, &issued);
+    char *tok = issue_for(42, "alice", NOW, TTL, &issued);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
     CU_ASSERT_STRING_EQUAL(issued.sub, "alice");
@@ -150,7 +159,7 @@ static void t_round_trip(void)
     free(tok);
 
     /* claims_out may be NULL */
-    tok = auth_token_issue(SECRET, 1, "bob", NOW, TTL, NULL);
+    tok = issue_for(1, "bob", NOW, TTL, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
     CU_ASSERT_EQUAL(auth_token_verify(SECRET, tok, NOW, &got), 0);
     CU_ASSERT_STRING_EQUAL(got.sub, "bob");
@@ -158,11 +167,54 @@ static void t_round_trip(void)
     free(tok);
 }
 
+/* "ver" and "auth_time": issued, read back, optional on old tokens, and
+ * refused when they make no sense. */
+static void t_version_and_auth_time(void)
+{
+    struct auth_subject who = {42, "alice", 3, NOW - 600};
+    struct auth_claims issued, got;
+    char *tok = auth_token_issue(SECRET, &who, NOW, TTL, &issued);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+    CU_ASSERT_EQUAL(issued.ver, 3);
+    CU_ASSERT_EQUAL(issued.auth_time, NOW - 600);
+    CU_ASSERT_EQUAL_FATAL(auth_token_verify(SECRET, tok, NOW, &got), 0);
+    CU_ASSERT_EQUAL(got.ver, 3);
+    CU_ASSERT_EQUAL(got.auth_time, NOW - 600);
+    free(tok);
+    /* a fresh login: auth_time is now */
+    who.auth_time = 0;
+    tok = auth_token_issue(SECRET, &who, NOW, TTL, &issued);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+    CU_ASSERT_EQUAL_FATAL(auth_token_verify(SECRET, tok, NOW, &got), 0);
+    CU_ASSERT_EQUAL(got.auth_time, NOW);
+    free(tok);
+    /* a token from before the claims existed: version 0, auth_time = iat */
+    {
+        char *old = make_token(HDR_HS256, GOOD_CLAIMS, SECRET, NULL);
+        CU_ASSERT_EQUAL_FATAL(auth_token_verify(SECRET, old, NOW, &got), 0);
+        CU_ASSERT_EQUAL(got.ver, 0);
+        CU_ASSERT_EQUAL(got.auth_time, 1700000000);
+        free(old);
+    }
+#define CLAIMS_WITH(extra)                                                                   \
+    "{\"sub\":\"alice\",\"uid\":7,\"iat\":1700000000,\"exp\":1700001800,"                   \
+    "\"jti\":\"0123456789abcdef0123456789abcdef\"," extra "}"
+    CU_ASSERT_EQUAL(verify_claims(CLAIMS_WITH("\"ver\":2,\"auth_time\":1699990000")), 0);
+    CU_ASSERT_EQUAL(verify_claims(CLAIMS_WITH("\"ver\":-1")), -1);
+    CU_ASSERT_EQUAL(verify_claims(CLAIMS_WITH("\"ver\":\"2\"")), -1);
+    CU_ASSERT_EQUAL(verify_claims(CLAIMS_WITH("\"ver\":1.5")), -1);
+    CU_ASSERT_EQUAL(verify_claims(CLAIMS_WITH("\"auth_time\":\"x\"")), -1);
+    /* a chain cannot start after the token it is in */
+    CU_ASSERT_EQUAL(verify_claims(CLAIMS_WITH("\"auth_time\":1700000001")), -1);
+#undef CLAIMS_WITH
+}
+
 static void t_jti_unique(void)
 {
     struct auth_claims a, b;
-    char *t1 = auth_token_issue(SECRET, 42, "alice", NOW, TTL, &a);
-    char *t2 = auth_token_issue(SECRET, 42, "alice", NOW, TTL, &b);
+    char *t1 = issue_for(42, "alice", NOW, TTL, &a);
+    char *t2 = issue_for(42, "alice", NOW, TTL, &b);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(t1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(t2);
@@ -177,7 +229,7 @@ static void t_jti_unique(void)
 static void t_expired(void)
 {
     struct auth_claims c;
-    char *tok = auth_token_issue(SECRET, 42, "alice", NOW, TTL, NULL);
+    char *tok = issue_for(42, "alice", NOW, TTL, NULL);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
     CU_ASSERT_EQUAL(auth_token_verify(SECRET, tok, NOW + TTL, &c), -1); /* exp == now */
@@ -186,7 +238,7 @@ static void t_expired(void)
     free(tok);
 
     /* ttl 0: expired the moment it is issued */
-    tok = auth_token_issue(SECRET, 42, "alice", NOW, 0, NULL);
+    tok = issue_for(42, "alice", NOW, 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
     CU_ASSERT_EQUAL(auth_token_verify(SECRET, tok, NOW, &c), -1);
     free(tok);
@@ -195,7 +247,7 @@ static void t_expired(void)
 static void t_wrong_key(void)
 {
     struct auth_claims c;
-    char *tok = auth_token_issue(SECRET, 42, "alice", NOW, TTL, NULL);
+    char *tok = issue_for(42, "alice", NOW, TTL, NULL);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
     CU_ASSERT_EQUAL(auth_token_verify(SECRET, tok, NOW, &c), 0); /* control */
@@ -207,7 +259,7 @@ static void t_wrong_key(void)
 static void t_tampered_payload(void)
 {
     struct auth_claims c;
-    char *tok = auth_token_issue(SECRET, 42, "alice", NOW, TTL, NULL);
+    char *tok = issue_for(42, "alice", NOW, TTL, NULL);
     char *dot1, *dot2, *forged, *good_sig;
     size_t mid;
 
@@ -335,6 +387,14 @@ static void t_claims_typed(void)
                                   "\"exp\":1.7e12,"
                                   "\"jti\":\"0123456789abcdef0123456789abcdef\"}"),
                     -1); /* exp as a float */
+    CU_ASSERT_EQUAL(verify_claims("{\"sub\":\"alice\",\"uid\":7,\"iat\":\"x\","
+                                  "\"exp\":1700001800,"
+                                  "\"jti\":\"0123456789abcdef0123456789abcdef\"}"),
+                    -1); /* iat as a string (libjwt alone reads it as 0) */
+    CU_ASSERT_EQUAL(verify_claims("{\"sub\":\"alice\",\"uid\":7.9,\"iat\":1700000000,"
+                                  "\"exp\":1700001800,"
+                                  "\"jti\":\"0123456789abcdef0123456789abcdef\"}"),
+                    -1); /* uid as a float (libjwt alone truncates it to 7) */
     CU_ASSERT_EQUAL(verify_claims("{\"sub\":7,\"uid\":7,\"iat\":1700000000,"
                                   "\"exp\":1700001800,"
                                   "\"jti\":\"0123456789abcdef0123456789abcdef\"}"),
@@ -411,6 +471,7 @@ int main(void)
 {
     static const struct test_case cases[] = {
         {"round_trip", t_round_trip},
+        {"version_and_auth_time", t_version_and_auth_time},
         {"jti_unique", t_jti_unique},
         {"expired", t_expired},
         {"wrong_key", t_wrong_key},

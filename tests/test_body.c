@@ -49,7 +49,7 @@ static void query_req(struct req *rq, const char *q)
     rq->arena = &arena;
     rq->query = q;
     CU_ASSERT_EQUAL_FATAL(
-        req_parse_urlencoded(&arena, q, strlen(q), &rq->query_params, &rq->nquery), 0);
+        req_parse_urlencoded(&arena, q, strlen(q), &rq->query_params, &rq->nquery, NULL), 0);
 }
 
 /* Parses text that must be a JSON object (test data). */

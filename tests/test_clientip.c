@@ -195,6 +195,18 @@ static void t_garbage(void)
                        trusted, "127.0.0.2"));
 }
 
+/* One client, one spelling: the address keys its rate-limit bucket. */
+static void t_canonical(void)
+{
+    const char *trusted = "127.0.0.2";
+
+    CU_ASSERT(resolves("127.0.0.2", "2001:DB8:0:0::1", trusted, "2001:db8::1"));
+    CU_ASSERT(resolves("127.0.0.2", "2001:0db8::0001", trusted, "2001:db8::1"));
+    CU_ASSERT(resolves("127.0.0.2", "::ffff:192.0.2.1", trusted, "192.0.2.1"));
+    CU_ASSERT(resolves("::FFFF:198.51.100.7", NULL, NULL, "198.51.100.7"));
+    CU_ASSERT(resolves("2001:db8:0::5", NULL, NULL, "2001:db8::5"));
+}
+
 static void t_empty_xff(void)
 {
     CU_ASSERT(resolves("127.0.0.2", "", "127.0.0.2", "127.0.0.2"));
@@ -235,6 +247,7 @@ int main(void)
         {"resolve: trusted remote + single XFF", t_trusted_single},
         {"resolve: chain, rightmost untrusted, all trusted -> leftmost", t_chain},
         {"resolve: garbage hop -> remote", t_garbage},
+        {"resolve: one canonical spelling per address", t_canonical},
         {"resolve: empty/NULL XFF -> remote", t_empty_xff},
         {"resolve: NULL remote -> unknown", t_null_remote},
         {"resolve: small output buffer", t_small_buffer},

@@ -12,10 +12,19 @@
 #define SECRET "0123456789abcdef0123456789abcdef-test"
 #define NOW 1764000000LL
 
+/* auth_token_issue for (uid, name) at version 0, a fresh login. */
+static char *issue_for(long long uid, const char *name, long long now, long long ttl,
+                       struct auth_claims *out)
+{
+    struct auth_subject who = {uid, name, 0, 0};
+
+    return auth_token_issue(SECRET, &who, now, ttl, out);
+}
+
 static void t_hit_and_expiry(void)
 {
     struct auth_claims a, b;
-    char *tok = auth_token_issue(SECRET, 42, "alice", NOW, 60, NULL);
+    char *tok = issue_for(42, "alice", NOW, 60, NULL);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
     CU_ASSERT_EQUAL(token_cache_verify(SECRET, tok, NOW, &a), 0); /* verified, remembered */
@@ -32,7 +41,7 @@ static void t_hit_and_expiry(void)
 static void t_tampered(void)
 {
     struct auth_claims c;
-    char *tok = auth_token_issue(SECRET, 7, "bob", NOW, 60, NULL);
+    char *tok = issue_for(7, "bob", NOW, 60, NULL);
     size_t n;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
@@ -55,7 +64,7 @@ static void t_many(void)
     struct auth_claims c;
 
     for (int i = 0; i < 100; i++) {
-        toks[i] = auth_token_issue(SECRET, 1000 + i, "user", NOW, 60, NULL);
+        toks[i] = issue_for(1000 + i, "user", NOW, 60, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(toks[i]);
         CU_ASSERT_EQUAL(token_cache_verify(SECRET, toks[i], NOW, &c), 0);
         CU_ASSERT_EQUAL(c.uid, 1000 + i);

@@ -29,15 +29,23 @@ int auth_register(struct req *rq, struct resp *rs)
     return users_create_from_body(rq, rs, USERS_DUP_COMBINED);
 }
 
-/* Answers {"access_token", "token_type": "bearer"} for the user. */
-static int issue(struct req *rq, struct resp *rs, const struct user *u)
+/* Answers {"access_token", "token_type": "bearer"} for the user. auth_time
+ * is when the password was presented (0: now, a login). A token never
+ * outlives auth_time + GUILD_TOKEN_MAX_AGE_MINUTES, so a refresh chain ends
+ * there and its holder must log in again. */
+static int issue(struct req *rq, struct resp *rs, const struct user *u, long long auth_time)
 {
     const struct config *cfg = &rq->app->cfg;
-    char *token = auth_token_issue(cfg->jwt_secret, u->id, u->username, (long long)time(NULL),
-                                   (long long)cfg->token_expire_minutes * 60, NULL);
+    long long now = (long long)time(NULL), ttl = (long long)cfg->token_expire_minutes * 60;
+    struct auth_subject who = {u->id, u->username, u->token_version, auth_time > 0 ? auth_time : now};
+    long long left = who.auth_time + (long long)cfg->token_max_age_minutes * 60 - now;
+    char *token;
     json_object *o;
     int status;
 
+    if (left <= 0) /* the chain is over */
+        return resp_unauthorized(rs, NULL);
+    token = auth_token_issue(cfg->jwt_secret, &who, now, ttl < left ? ttl : left, NULL);
     if (token == NULL)
         return resp_error(rs, 500, "Internal Server Error");
     o = json_object_new_object();
@@ -69,11 +77,14 @@ static int read_credentials(struct req *rq, struct resp *rs, const char **userna
     } else {
         struct req_param *params = NULL;
         const struct req_param *p;
+        const char *bad;
         size_t n = 0;
 
-        if (!jsonx_utf8_valid(rq->body ? rq->body : "", rq->body_len) ||
-            req_parse_urlencoded(rq->arena, rq->body, rq->body_len, &params, &n) != 0)
-            return resp_invalid(rs, "body", NULL, "value_error", "Malformed form body");
+        if (!jsonx_utf8_valid(rq->body ? rq->body : "", rq->body_len))
+            return resp_urlencoded_refused(rs, "body", REQ_PARSE_MALFORMED, NULL);
+        if ((status = req_parse_urlencoded(rq->arena, rq->body, rq->body_len, &params, &n,
+                                           &bad)) != REQ_PARSE_OK)
+            return resp_urlencoded_refused(rs, "body", status, bad);
         if ((p = req_param_find(params, n, "username")) == NULL || p->value_len == 0)
             verrs_add(&v, "body", "username", "missing", "Field required");
         else
@@ -117,6 +128,11 @@ int auth_login(struct req *rq, struct resp *rs)
 
     if ((status = read_credentials(rq, rs, &username, &password)) != 0)
         return status;
+    /* every spelling that reaches one row is one account: to the limiter
+     * and to the look-up alike */
+    if ((username = arena_strndup(rq->arena, username,
+                                  validate_username_canonical_len(username))) == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
     /* brute force: the attempt is reserved before the password is checked,
      * atomically, so parallel guesses cannot slip past the limit */
     if (policy.limit > 0 && strlen(username) <= 255) {
@@ -136,7 +152,7 @@ int auth_login(struct req *rq, struct resp *rs)
         ratelimit_login_forgive(rq->app, rq->client_ip, username, member);
     if (!u.is_active)
         return resp_error(rs, 403, "Inactive user");
-    return issue(rq, rs, &u);
+    return issue(rq, rs, &u, 0);
 }
 
 int auth_logout(struct req *rq, struct resp *rs)
@@ -148,5 +164,5 @@ int auth_logout(struct req *rq, struct resp *rs)
 
 int auth_refresh(struct req *rq, struct resp *rs)
 {
-    return issue(rq, rs, rq->account);
+    return issue(rq, rs, rq->account, rq->user->auth_time);
 }

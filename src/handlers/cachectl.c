@@ -112,7 +112,7 @@ static void warm_run(struct app *app)
         rq.query = warm_list[i].query;
         resp_init(&rs, &app->arena);
         if (req_parse_urlencoded(&app->arena, rq.query, strlen(rq.query), &rq.query_params,
-                                 &rq.nquery) != 0)
+                                 &rq.nquery, NULL) != REQ_PARSE_OK)
             continue;
         warmed += cache_refresh(&rq, &rs, warm_list[i].spec, warm_list[i].compute) == 0;
     }

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "app.h"
+#include "clientip.h"
 #include "db.h"
 #include "metrics.h"
 #include "missions.h"
@@ -77,13 +78,19 @@ int meta_health(struct req *rq, struct resp *rs)
     return status;
 }
 
-/* GET /metrics: Prometheus text; nginx lets only loopback reach it. */
+/* GET /metrics: Prometheus text. nginx lets only loopback reach it, but
+ * nginx matches spellings of a path (/metrics/, /metrics//, /metrics/.)
+ * that the router folds into one: the responder checks the peer itself
+ * (GUILD_METRICS_ALLOW), so every spelling it accepts is restricted. */
 int meta_metrics(struct req *rq, struct resp *rs)
 {
     size_t len = 0;
-    char *text = metrics_render(rq->arena, &len);
+    char *text;
 
-    if (text == NULL)
+    if (rq->remote_addr == NULL ||
+        !clientip_in_list(rq->remote_addr, rq->app->cfg.metrics_allow))
+        return resp_error(rs, 403, "Forbidden");
+    if ((text = metrics_render(rq->arena, &len)) == NULL)
         return resp_error(rs, 500, "Internal Server Error");
     return resp_body(rs, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }

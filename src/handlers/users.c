@@ -38,11 +38,22 @@ static void check_email(struct verrs *v, const char *email)
                   "value is not a valid email address: it must be local@domain.tld");
 }
 
+/* A username has one spelling: the column's collation ignores trailing
+ * spaces (validate_username_canonical_len), so "alice " would be "alice" at
+ * login; leading and trailing spaces are refused rather than trimmed, so
+ * what a client registers is exactly what it logs in with. */
 static void check_username(struct verrs *v, const char *username)
 {
-    if (username != NULL && body_has_control(username, strlen(username)))
+    size_t n = username != NULL ? strlen(username) : 0;
+
+    if (username == NULL)
+        return;
+    if (body_has_control(username, n))
         verrs_add(v, "body", "username", "string_pattern_mismatch",
                   "String should not contain control characters");
+    else if (n > 0 && (username[0] == ' ' || username[n - 1] == ' '))
+        verrs_add(v, "body", "username", "string_pattern_mismatch",
+                  "Username must not start or end with a space");
 }
 
 int users_create_from_body(struct req *rq, struct resp *rs, enum users_dup_style style)

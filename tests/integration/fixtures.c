@@ -4,6 +4,8 @@
 
 #include <curl/curl.h>
 #include <math.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +254,29 @@ void fx_b64url_encode(const unsigned char *in, size_t len, char *out)
         out[o++] = b64url[v >> 6 & 63];
     }
     out[o] = '\0';
+}
+
+int fx_sign_hs256(const char *secret, const char *payload, char *out, size_t sz)
+{
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    size_t hl = strlen(header), pl = strlen(payload), n;
+
+    /* header.payload.signature, base64url: 4 characters per 3 bytes */
+    if (sz < (hl + 2) / 3 * 4 + 1 + (pl + 2) / 3 * 4 + 1 + 44)
+        return -1;
+    fx_b64url_encode((const unsigned char *)header, hl, out);
+    n = strlen(out);
+    out[n++] = '.';
+    fx_b64url_encode((const unsigned char *)payload, pl, out + n);
+    n += strlen(out + n);
+    if (HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)out, n, mac,
+             &mac_len) == NULL)
+        return -1;
+    out[n++] = '.';
+    fx_b64url_encode(mac, mac_len, out + n);
+    return 0;
 }
 
 long fx_b64url_decode(const char *in, size_t len, char *out, size_t sz)

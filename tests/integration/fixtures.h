@@ -115,6 +115,11 @@ void fx_b64url_encode(const unsigned char *in, size_t len, char *out);
  * returns the byte count, or -1 on a bad character or when out is too small. */
 long fx_b64url_decode(const char *in, size_t len, char *out, size_t sz);
 
+/* An HS256 JWT of payload (JSON text, any claims) signed with secret into
+ * out: for tests that need claims the API never issues. 0, or -1 when out
+ * is too small. */
+int fx_sign_hs256(const char *secret, const char *payload, char *out, size_t sz);
+
 /* The decoded JSON of part 0 (header) or 1 (payload) of a JWT, or NULL;
  * a new reference: put it. */
 json_object *fx_jwt_part(const char *token, int part);

@@ -79,6 +79,9 @@ static int perform(CURL *c, const char *iface, int nosignal, const char *method,
     snprintf(url, sizeof(url), "%s%s", base_url, path);
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
+    /* the path goes out exactly as written: tests send dot segments and
+     * double slashes on purpose */
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     if (iface != NULL)
         curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

@@ -880,7 +880,7 @@ static void t_clear_keeps_store(void)
     CU_ASSERT_EQUAL(store_exists(key), 1);
     snprintf(key, sizeof(key), "revoked:%s", jti);
     CU_ASSERT_EQUAL(store_exists(key), 1);
-    snprintf(key, sizeof(key), "rlw:login:%s:%s", x, a);
+    snprintf(key, sizeof(key), "rlw:login:%zu:%s:%s", strlen(x), x, a); /* ratelimit.c */
     CU_ASSERT_EQUAL(store_exists(key), 1);
     snprintf(key, sizeof(key), "rlw:protected:u:%ld", id);
     if (fx_now_ms() - t_window < (PROT_WINDOW - 0.5) * 1000) {

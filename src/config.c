@@ -69,6 +69,7 @@ static const struct setting settings[] = {
     I("GUILD_DENYLIST_FAIL_CLOSED", denylist_fail_closed, "0", 0, 1),
     S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
     I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
+    I("GUILD_FCGI_STANDBY_THREADS", fcgi_standby_threads, "4", 0, 64),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_REQUEST_LOG", request_log, "buffered"),
     S("GUILD_METRICS_FILE", metrics_file, ""),

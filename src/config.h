@@ -58,7 +58,8 @@ struct config {
     int denylist_fail_closed;         /* store down: refuse tokens with 503 */
     char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
     /* responder */
-    int fcgi_threads; /* workers (threads) per responder process */
+    int fcgi_threads;         /* workers (threads) per responder process */
+    int fcgi_standby_threads; /* stand-ins serving while workers wait on a cache lock */
     /* files */
     char *log_file;
     char *request_log; /* "buffered" (default), "sync" (a write per request) or "off" */

@@ -17,8 +17,8 @@
 #define SCAN_BATCH "500"
 #define COUNT_SCAN_MAX_ROUNDS 200 /* stats counts entries with at most 100k keys scanned */
 #define COUNT_EVERY_MS "1000"     /* at most one count a second, pool-wide (the lock's PX) */
-#define COUNT_KEEP_S "3600"       /* how long the last count is kept */
-#define COUNT_STALE_S 10          /* a count older than this is not answered: recount first */
+#define COUNT_KEEP_MS 3600000LL   /* how long the last count is kept */
+#define COUNT_STALE_MS 2000       /* a count older than this is not answered: recount first */
 #define WARM_LOCK_MS "300000"
 
 static const char *const KINDS[] = {"users.stats", "users.advanced-stats", "missions.stats",
@@ -335,11 +335,13 @@ void cache_admin_warm_end(struct app *app, bool ok, long long keys_warmed, doubl
 
 /* Counting entries is a SCAN of the whole keyspace (~60 ms at 100,000
  * keys), and the stats route is public: the count is kept in Redis as
- * "<entries> <1 = complete> <unix ms>" and recounted at most once a second
- * pool-wide, by whichever responder takes the count lock (SET NX PX 1000,
- * left to expire). That responder answers with the kept count and recounts
- * after its answer has gone; only a count missing or older than
- * COUNT_STALE_S is redone before answering. */
+ * "<entries> <1 = complete>" and recounted at most once a second pool-wide,
+ * by whichever responder takes the count lock (SET NX PX 1000, left to
+ * expire). That responder answers with the kept count and recounts after
+ * its answer has gone; only a count missing or older than COUNT_STALE_MS
+ * (its age read from its TTL: Redis' clock, the same for every host) is
+ * redone before answering. So an answer's count is at most about
+ * COUNT_STALE_MS old, and a burst of calls costs one count a second. */
 static const char *count_key(struct app *app, bool lock)
 {
     return arena_sprintf(&app->arena, "%sstats:count%s", app->cfg.redis_prefix,
@@ -350,12 +352,13 @@ static const char *count_key(struct app *app, bool lock)
  * -1 on a Redis failure. */
 static long long count_now(struct app *app, bool *complete)
 {
-    char v[64];
+    char v[64], keep[32];
     long long n = scan_entries(app, "*", false, COUNT_SCAN_MAX_ROUNDS, complete);
-    const char *argv[] = {"SET", count_key(app, false), v, "EX", COUNT_KEEP_S};
+    const char *argv[] = {"SET", count_key(app, false), v, "PX", keep};
 
     if (n >= 0 && argv[1] != NULL) {
-        snprintf(v, sizeof(v), "%lld %d %lld", n, *complete, (long long)time(NULL) * 1000);
+        snprintf(v, sizeof(v), "%lld %d", n, *complete);
+        snprintf(keep, sizeof(keep), "%lld", COUNT_KEEP_MS);
         freeReplyObject(cmd(app, 5, argv));
     }
     return n;
@@ -377,24 +380,30 @@ static void forget_count(struct app *app)
         freeReplyObject(cmd(app, 3, argv));
 }
 
-/* Parses a kept count; false when r is not one. */
-static bool count_of(const redisReply *r, long long *n, int *complete, long long *at_ms)
+/* Parses a kept count (the replies of GET and PTTL); false when there is
+ * none, or when it is older than COUNT_STALE_MS (*stale). */
+static bool count_of(const redisReply *r, const redisReply *pttl, long long *n, int *complete,
+                     bool *stale)
 {
-    return r != NULL && r->type == REDIS_REPLY_STRING &&
-           sscanf(r->str, "%lld %d %lld", n, complete, at_ms) == 3;
+    if (r == NULL || r->type != REDIS_REPLY_STRING || sscanf(r->str, "%lld %d", n, complete) != 2)
+        return false;
+    *stale = pttl == NULL || pttl->type != REDIS_REPLY_INTEGER ||
+             COUNT_KEEP_MS - pttl->integer > COUNT_STALE_MS;
+    return true;
 }
 
-/* Adds cache_keys and cache_keys_exact from the kept count (kept), or
- * counts first when this responder took the count lock (locked) and the
- * kept one is missing or stale. *recount: count again after the answer. */
-static void add_count(struct app *app, json_object *o, const redisReply *kept, bool locked,
-                      bool *recount)
+/* Adds cache_keys and cache_keys_exact from the kept count (the replies of
+ * GET and PTTL), or counts first when this responder took the count lock
+ * (locked) and the kept one is missing or stale. *recount: count again
+ * after the answer. */
+static void add_count(struct app *app, json_object *o, const redisReply *kept,
+                      const redisReply *pttl, bool locked, bool *recount)
 {
-    long long n = 0, at_ms = 0;
+    long long n = 0;
     int complete = 0;
-    bool have = count_of(kept, &n, &complete, &at_ms);
+    bool stale = true, have = count_of(kept, pttl, &n, &complete, &stale);
 
-    if (locked && (!have || at_ms / 1000 + COUNT_STALE_S < (long long)time(NULL))) {
+    if (locked && (!have || stale)) {
         bool c;
         n = count_now(app, &c);
         have = n >= 0;
@@ -421,7 +430,7 @@ static json_object *last_warm(json_object *warm)
     return warm;
 }
 
-enum { ST_INFO, ST_DBSIZE, ST_METRICS, ST_WARM, ST_COUNT, ST_LOCK, ST_N };
+enum { ST_INFO, ST_DBSIZE, ST_METRICS, ST_WARM, ST_COUNT, ST_AGE, ST_LOCK, ST_N };
 
 json_object *cache_admin_stats(struct app *app, bool *recount)
 {
@@ -431,9 +440,10 @@ json_object *cache_admin_stats(struct app *app, bool *recount)
         [ST_METRICS] = {"HGETALL", cache_metrics_key(app)},
         [ST_WARM] = {"HGETALL", warm_key(app)},
         [ST_COUNT] = {"GET", count_key(app, false)},
+        [ST_AGE] = {"PTTL", count_key(app, false)},
         [ST_LOCK] = {"SET", count_key(app, true), "1", "NX", "PX", COUNT_EVERY_MS},
     };
-    const int argcs[ST_N] = {1, 1, 2, 2, 2, 6};
+    const int argcs[ST_N] = {1, 1, 2, 2, 2, 2, 6};
     const char **argvs[ST_N];
     redisReply *r[ST_N] = {NULL};
     json_object *o = json_object_new_object(), *m = NULL;
@@ -458,7 +468,7 @@ json_object *cache_admin_stats(struct app *app, bool *recount)
     json_object_object_add(o, "status", json_object_new_string("connected"));
     add_info(o, r[ST_INFO]->str);
     json_object_object_add(o, "total_keys", json_object_new_int64(r[ST_DBSIZE]->integer));
-    add_count(app, o, r[ST_COUNT], r[ST_LOCK]->type == REDIS_REPLY_STATUS, recount);
+    add_count(app, o, r[ST_COUNT], r[ST_AGE], r[ST_LOCK]->type == REDIS_REPLY_STATUS, recount);
     add_counters(o, m);
     json_object_object_add(o, "last_warm", last_warm(warm_state_of(r[ST_WARM])));
 out:

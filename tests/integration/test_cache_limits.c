@@ -301,6 +301,20 @@ static long long stats_cache_keys(void)
     return n;
 }
 
+/* Polls stats (every 100 ms, for at most 4 s) until cache_keys is at least
+ * (above) or below (!above) limit; returns the last value and *ms. */
+static long long await_count(long long limit, bool above, double *ms)
+{
+    double t0 = fx_now_ms();
+    long long n;
+
+    while ((n = stats_cache_keys()) >= 0 && (above ? n < limit : n >= limit) &&
+           fx_now_ms() - t0 < 4000)
+        usleep(100 * 1000);
+    *ms = fx_now_ms() - t0;
+    return n;
+}
+
 /* p50 of `calls` answers of path from STATS_CLIENTS clients at once. */
 static double burst_p50(const char *path, int calls, double *max_ms, int *bad)
 {
@@ -329,14 +343,17 @@ static double burst_p50(const char *path, int calls, double *max_ms, int *bad)
 static void t_stats_cheap(void)
 {
     struct http_resp r;
-    long long scans0, scans1, n0, n1 = -1;
-    double t0, elapsed_s, p50, max_ms, ping_p50, ping_max;
+    long long scans0, scans1, n0, n1;
+    double t0, elapsed_s, p50, max_ms, ping_p50, ping_max, ms;
     int bad = 0, counts_allowed;
 
     snprintf(fill_prefix, sizeof(fill_prefix), "%sc:zzfill%d:", fx_redis_prefix(), (int)getpid());
     CU_ASSERT_FATAL(fill(1, FILL_KEYS) == 0);
-    n0 = stats_cache_keys();
-    CU_ASSERT(n0 >= FILL_KEYS); /* fillers look like entries: counted */
+    /* fillers look like entries, and are counted (a count stops after 200
+     * SCAN rounds: about 100,000 keys) */
+    n0 = await_count(FILL_KEYS * 9 / 10, true, &ms);
+    printf("\n    %d keys filled: cache_keys %lld after %.0f ms\n", FILL_KEYS, n0, ms);
+    CU_ASSERT(n0 >= FILL_KEYS * 9 / 10 && ms < 3000);
 
     ping_p50 = burst_p50("/ping", STATS_CALLS, &ping_max, &bad);
     usleep(RL_WINDOW_MS * 1000); /* the burst below fits in an empty rate-limit window */
@@ -369,16 +386,13 @@ static void t_stats_cheap(void)
     /* the kept count follows the keys within about a second (a count small
      * enough to be complete) */
     unfill();
-    usleep(1100 * 1000);
-    n0 = stats_cache_keys(); /* may still be the count from before the unfill */
-    usleep(1100 * 1000);
-    n0 = stats_cache_keys();
+    n0 = await_count(FILL_KEYS / 2, false, &ms);
+    printf("    fillers removed: cache_keys %lld after %.0f ms\n", n0, ms);
+    CU_ASSERT_FATAL(n0 >= 0 && n0 < FILL_KEYS / 2);
     CU_ASSERT_FATAL(fill(1, 1000) == 0);
-    t0 = fx_now_ms();
-    while (fx_now_ms() - t0 < 4000 && (n1 = stats_cache_keys()) < n0 + 1000)
-        usleep(100 * 1000);
-    printf("    1,000 more keys: cache_keys %lld -> %lld after %.0f ms\n", n0, n1, fx_now_ms() - t0);
-    CU_ASSERT(n0 < FILL_KEYS && n1 >= n0 + 1000);
+    n1 = await_count(n0 + 1000, true, &ms);
+    printf("    1,000 keys added: cache_keys %lld -> %lld after %.0f ms\n", n0, n1, ms);
+    CU_ASSERT(n1 >= n0 + 1000 && ms < 3000);
     unfill();
 }
 

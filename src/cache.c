@@ -612,6 +612,19 @@ static int read_current(struct app *app, const struct lookup *lk, redisReply *ou
     return redis_conn_pipeline(app->cache_redis, 3, argcs, argvs, NULL, (struct redisReply **)out);
 }
 
+/* Our lock value, made when a request first tries a lock (a hit never
+ * does): 104 random bits, unique enough across the pool, then who holds
+ * it, so that a waiter on this host can tell whether the holder's process
+ * still runs. */
+static const char *lock_value(struct lookup *lk)
+{
+    if (lk->token[0] == '\0')
+        snprintf(lk->token, sizeof(lk->token), "%013llx%013llx %ld@%s",
+                 (unsigned long long)(rand_unit() * 4503599627370496.0),
+                 (unsigned long long)(rand_unit() * 4503599627370496.0), host_pid, host_name);
+    return lk->token;
+}
+
 /* The miss script: atomically re-check, else take the lock when it is free
  * or still holds `stale` (a holder found gone or late; "" = none). Returns
  * the reply, checked for its shape, or NULL. */
@@ -631,7 +644,7 @@ static redisReply *miss(struct app *app, const struct cache_spec *spec, struct l
     argv[4] = cost_key(app);
     argv[5] = spec->kind;
     argv[6] = lock_ms;
-    argv[7] = lk->token;
+    argv[7] = lock_value(lk);
     argv[8] = force ? "1" : "0";
     argv[9] = stale;
     if (argv[4] == NULL)
@@ -871,10 +884,10 @@ static bool wants_early_refresh(struct app *app, const char *v, size_t len, long
 }
 
 static bool early_refresh_locked(struct app *app, const struct cache_spec *spec,
-                                 const struct lookup *lk)
+                                 struct lookup *lk)
 {
     char lock_ms[16];
-    const char *argv[5] = {lk->entry_key, lk->metrics_key, spec->kind, lk->token, lock_ms};
+    const char *argv[5] = {lk->entry_key, lk->metrics_key, spec->kind, lock_value(lk), lock_ms};
     redisReply *r;
     bool ok;
 
@@ -971,13 +984,7 @@ static int lookup_init(struct req *rq, const struct cache_spec *spec, struct loo
 
     if (!spec->name(rq, name, sizeof(name), family, sizeof(family)))
         return 1;
-    memset(lk, 0, sizeof(*lk));
-    /* a lock owner's value: 104 random bits, unique enough across the pool,
-     * then who holds it, so that a waiter on this host can tell whether the
-     * holder's process still runs */
-    snprintf(lk->token, sizeof(lk->token), "%013llx%013llx %ld@%s",
-             (unsigned long long)(rand_unit() * 4503599627370496.0),
-             (unsigned long long)(rand_unit() * 4503599627370496.0), host_pid, host_name);
+    memset(lk, 0, sizeof(*lk)); /* no token yet: a hit needs none (lock_value) */
     lk->gen_key = gen_key(app, family);
     lk->all_key = gen_key(app, CACHE_FAM_ALL);
     lk->entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);

@@ -2,9 +2,11 @@
  * a lookup, a store and an invalidation atomically, each in one round trip. */
 #include "cache.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <math.h>
 #include <openssl/sha.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,10 @@
 #define CACHE_POLL_US 10000      /* how often a request waiting on another's computation looks */
 #define CACHE_MAX_KINDS 12
 #define CACHE_MAX_PENDING_INV 32
+#define CACHE_HOST_MAX 64        /* the host name in a lock value (truncated) */
+#define CACHE_LOCK_MAX 128       /* a lock value: "<104 random bits> <pid>@<host>" */
+#define CACHE_LATE_FACTOR 4      /* a holder we cannot check is late after 4 compute times */
+#define CACHE_LATE_MIN_MS 100    /* ... and never before 100 ms */
 
 /* The hit path runs no script: one pipeline of plain commands (GET both
  * generations, GET the entry, PTTL it, count the lookup). An entry's value
@@ -33,28 +39,45 @@
  * it is served only when they equal the current ones. Scripts run only on
  * the slow path (miss, store, lock), where their atomicity is needed. */
 
-/* KEYS: family generation, global generation, entry, metrics hash.
- * ARGV: kind, lock ms, lock token, force (1 = recompute even if current;
- * a forced lookup did not come through the pipeline, so it counts itself).
+/* KEYS: family generation, global generation, entry, metrics hash, cost hash.
+ * ARGV: kind, lock ms, lock value, force (1 = recompute even if current;
+ * a forced lookup did not come through the pipeline, so it counts itself),
+ * stale lock value ('' = none: a waiter that found the holder gone or late
+ * takes the lock over only if it still holds that value).
  * Re-checks the entry atomically, then takes the recompute lock.
- * Returns {'hit', value} | {'miss', gen family, gen all} | {'wait'}; a
- * missing generation is '' and is not created here: only a store creates
- * one, so a lookup of a made-up id leaves nothing behind. */
+ * Returns {'hit', value} | {'miss', gen family, gen all} |
+ * {'wait', lock value, compute ms ('' = unknown)}: the compute time is the
+ * stale entry's own (XFetch's delta) or else the last one of its kind, so
+ * a waiter can tell a late holder from a slow computation. A missing
+ * generation is '' and is not created here: only a store creates one, so
+ * a lookup of a made-up id leaves nothing behind. */
 static struct redis_script script_miss = {.text =
     "local gf = redis.call('GET', KEYS[1]) or ''\n"
     "local ga = redis.call('GET', KEYS[2]) or ''\n"
+    "local v = false\n"
     "if ARGV[4] ~= '1' and gf ~= '' and ga ~= '' then\n"
-    "  local v = redis.call('GET', KEYS[3])\n"
+    "  v = redis.call('GET', KEYS[3])\n"
     "  if v and string.sub(v, 1, #gf + #ga + 2) == gf .. '.' .. ga .. '\\n' then\n"
     "    return {'hit', v}\n"
     "  end\n"
     "end\n"
     "if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':lookups', 1) end\n"
-    "if redis.call('SET', KEYS[3] .. '|lock', ARGV[3], 'NX', 'PX', ARGV[2]) then\n"
+    "local lock = KEYS[3] .. '|lock'\n"
+    "local held = redis.call('GET', lock)\n"
+    "if not held or (ARGV[5] ~= '' and held == ARGV[5]) then\n"
+    "  redis.call('SET', lock, ARGV[3], 'PX', ARGV[2])\n"
     "  redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':misses', 1)\n"
+    "  if held then redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':takeovers', 1) end\n"
     "  return {'miss', gf, ga}\n"
     "end\n"
-    "return {'wait'}\n"};
+    "local cost = ''\n"
+    "local head = v or redis.call('GETRANGE', KEYS[3], 0, 255)\n"
+    "local e0 = string.find(head, '\\n', 1, true)\n"
+    "local e1 = e0 and string.find(head, '\\n', e0 + 1, true)\n"
+    "local e2 = e1 and string.find(head, '\\n', e1 + 1, true)\n"
+    "if e2 then cost = string.sub(head, e1 + 1, e2 - 1) end\n"
+    "if cost == '' then cost = redis.call('HGET', KEYS[5], ARGV[1]) or '' end\n"
+    "return {'wait', held, cost}\n"};
 
 /* KEYS: entry, metrics hash. ARGV: kind, lock token, lock ms.
  * An XFetch early refresh: takes the entry's lock if it is free.
@@ -67,20 +90,28 @@ static struct redis_script script_refresh = {.text =
     "end\n"
     "return 0\n"};
 
-/* KEYS: family generation, global generation, entry, metrics hash.
+/* KEYS: family generation, global generation, entry, metrics hash, cost hash.
  * ARGV: kind, generations seen by the lookup (family, all; '' = missing),
  *       header "etag\ndelta ms\n", TTL ms, body, lock token ('' = none),
- *       generation TTL s, unlocked (1: a waiter that gave up counts a miss).
+ *       generation TTL s, unlocked (1: a waiter that gave up counts a miss),
+ *       compute ms ('' = not an answer: nothing to record).
  * Stores only when the generations are still the ones the computation
  * started under: an answer computed before a write is never stored after it.
  * A generation missing then and now is created from Redis' clock (µs), a
- * value no earlier entry can carry. */
+ * value no earlier entry can carry. Only 200 answers come here (a 404 of a
+ * made-up id never does), so every generation it creates belongs to an
+ * entry that exists. The kind's last compute time goes to the cost hash
+ * (one field per kind): the wait bound of the kind's next cold miss. */
 static struct redis_script script_store = {.text =
     "local gf = redis.call('GET', KEYS[1]) or ''\n"
     "local ga = redis.call('GET', KEYS[2]) or ''\n"
     "local lock = KEYS[3] .. '|lock'\n"
     "if ARGV[7] ~= '' and redis.call('GET', lock) == ARGV[7] then redis.call('DEL', lock) end\n"
     "if ARGV[9] == '1' then redis.call('HINCRBY', KEYS[4], ARGV[1] .. ':misses', 1) end\n"
+    "if ARGV[10] ~= '' then\n"
+    "  redis.call('HSET', KEYS[5], ARGV[1], ARGV[10])\n"
+    "  redis.call('EXPIRE', KEYS[5], ARGV[8])\n"
+    "end\n"
     "if gf ~= ARGV[2] or ga ~= ARGV[3] then return 0 end\n"
     "if gf == '' or ga == '' then\n"
     "  local t = redis.call('TIME')\n"
@@ -126,6 +157,19 @@ static _Thread_local char pending_inv[CACHE_MAX_PENDING_INV][CACHE_NAME_MAX];
 static _Thread_local size_t npending_inv;
 static _Thread_local unsigned long long rng_state;
 
+/* ---- per-process state, set before any worker starts ---- */
+
+static char host_name[CACHE_HOST_MAX]; /* lock values name their holder: pid@host */
+static long host_pid;
+static bool (*wait_begin_hook)(void);
+static void (*wait_end_hook)(void);
+
+void cache_set_wait_hooks(bool (*begin)(void), void (*end)(void))
+{
+    wait_begin_hook = begin;
+    wait_end_hook = end;
+}
+
 void cache_init(void)
 {
     redis_script_init(&script_miss);
@@ -133,6 +177,11 @@ void cache_init(void)
     redis_script_init(&script_store);
     redis_script_init(&script_release);
     redis_script_init(&script_invalidate);
+    if (gethostname(host_name, sizeof(host_name)) != 0)
+        snprintf(host_name, sizeof(host_name), "?");
+    host_name[sizeof(host_name) - 1] = '\0';
+    host_name[strcspn(host_name, " ")] = '\0';
+    host_pid = (long)getpid();
 }
 
 void cache_thread_init(void)
@@ -236,6 +285,13 @@ const char *cache_metrics_key(struct app *app)
 static char *gen_key(struct app *app, const char *family)
 {
     return arena_sprintf(&app->arena, "%sg:%s", app->cfg.redis_prefix, family);
+}
+
+/* The hash of each kind's last compute time (ms): how long a cold miss of
+ * that kind is expected to take. */
+static char *cost_key(struct app *app)
+{
+    return arena_sprintf(&app->arena, "%scost", app->cfg.redis_prefix);
 }
 
 /* ---- invalidation ---- */
@@ -437,8 +493,8 @@ static int ttl_ms(struct req *rq, const struct cache_spec *spec)
 /* What a lookup found out, carried from the pipeline to the store. */
 struct lookup {
     const char *gen_key, *all_key, *entry_key, *metrics_key;
-    const char *gen, *all; /* generations seen ('' = missing) */
-    char token[40];        /* our lock token ('' = no lock held) */
+    const char *gen, *all;       /* generations seen ('' = missing) */
+    char token[CACHE_LOCK_MAX];  /* our lock value ('' = we hold no lock) */
 };
 
 /* Stores a 200 answer if the generations are still the ones seen (releasing
@@ -447,31 +503,34 @@ static void store(struct req *rq, const struct cache_spec *spec, const struct lo
                   const struct resp *rs, const char *etag, double compute_ms, bool unlocked)
 {
     struct app *app = rq->app;
-    char ttl[32];
-    const char *argv[13];
-    size_t lens[13];
+    char ttl[32], ms[32];
+    const char *argv[15];
+    size_t lens[15];
     redisReply *r;
 
     snprintf(ttl, sizeof(ttl), "%d", ttl_ms(rq, spec));
+    snprintf(ms, sizeof(ms), "%.0f", compute_ms < 1 ? 1 : compute_ms);
     argv[0] = lk->gen_key;
     argv[1] = lk->all_key;
     argv[2] = lk->entry_key;
     argv[3] = lk->metrics_key;
-    argv[4] = spec->kind;
-    argv[5] = lk->gen;
-    argv[6] = lk->all;
-    argv[7] = arena_sprintf(&app->arena, "%s\n%.0f\n", etag, compute_ms < 1 ? 1 : compute_ms);
-    argv[8] = ttl;
-    argv[9] = rs->body;
-    argv[10] = lk->token;
-    argv[11] = CACHE_GEN_TTL_S;
-    argv[12] = unlocked ? "1" : "0";
-    if (argv[7] == NULL)
+    argv[4] = cost_key(app);
+    argv[5] = spec->kind;
+    argv[6] = lk->gen;
+    argv[7] = lk->all;
+    argv[8] = arena_sprintf(&app->arena, "%s\n%s\n", etag, ms);
+    argv[9] = ttl;
+    argv[10] = rs->body;
+    argv[11] = lk->token;
+    argv[12] = CACHE_GEN_TTL_S;
+    argv[13] = unlocked ? "1" : "0";
+    argv[14] = ms;
+    if (argv[4] == NULL || argv[8] == NULL)
         return;
-    for (int i = 0; i < 13; i++)
+    for (int i = 0; i < 15; i++)
         lens[i] = argv[i] ? strlen(argv[i]) : 0;
-    lens[9] = rs->body_len;
-    r = redis_conn_eval(app->cache_redis, &script_store, 4, 13, argv, lens);
+    lens[10] = rs->body_len;
+    r = redis_conn_eval(app->cache_redis, &script_store, 5, 15, argv, lens);
     freeReplyObject(r); /* a failed store only costs a later miss */
 }
 
@@ -553,65 +612,49 @@ static int read_current(struct app *app, const struct lookup *lk, redisReply *ou
     return redis_conn_pipeline(app->cache_redis, 3, argcs, argvs, NULL, (struct redisReply **)out);
 }
 
-/* A request whose entry another request is computing: look every 10 ms for
- * at most the configured wait, then compute without the lock. */
-static int wait_for(struct req *rq, struct resp *rs, const struct cache_spec *spec,
-                    cache_compute_fn compute, struct lookup *lk)
+/* Our lock value, made when a request first tries a lock (a hit never
+ * does): 104 random bits, unique enough across the pool, then who holds
+ * it, so that a waiter on this host can tell whether the holder's process
+ * still runs. */
+static const char *lock_value(struct lookup *lk)
 {
-    struct app *app = rq->app;
-    double deadline = clock_ms() + app->cfg.cache_lock_wait_ms;
-
-    while (clock_ms() < deadline) {
-        redisReply *r[3];
-        int status = -1;
-
-        usleep(CACHE_POLL_US);
-        if (read_current(app, lk, r) != 0)
-            return bypass(rq, rs, compute);
-        if (r[0]->type == REDIS_REPLY_STRING && r[1]->type == REDIS_REPLY_STRING &&
-            r[2]->type == REDIS_REPLY_STRING && is_current(r[2]->str, r[2]->len, r[0]->str, r[1]->str))
-            status = answer_stored(rq, rs, r[2]->str, r[2]->len);
-        for (int i = 0; i < 3; i++)
-            freeReplyObject(r[i]);
-        if (status >= 0)
-            return status;
-    }
-    /* given up: compute under the generations seen now */
-    {
-        redisReply *r[3];
-        if (read_current(app, lk, r) != 0)
-            return bypass(rq, rs, compute);
-        lk->gen = arena_strdup(&app->arena, r[0]->type == REDIS_REPLY_STRING ? r[0]->str : "");
-        lk->all = arena_strdup(&app->arena, r[1]->type == REDIS_REPLY_STRING ? r[1]->str : "");
-        for (int i = 0; i < 3; i++)
-            freeReplyObject(r[i]);
-        if (lk->gen == NULL || lk->all == NULL)
-            return resp_error(rs, 500, "Internal Server Error");
-    }
-    lk->token[0] = '\0';
-    return compute_and_store(rq, rs, spec, compute, lk, true);
+    if (lk->token[0] == '\0')
+        snprintf(lk->token, sizeof(lk->token), "%013llx%013llx %ld@%s",
+                 (unsigned long long)(rand_unit() * 4503599627370496.0),
+                 (unsigned long long)(rand_unit() * 4503599627370496.0), host_pid, host_name);
+    return lk->token;
 }
 
-/* The miss script: atomically re-check, else lock. Returns the reply or NULL. */
+/* The miss script: atomically re-check, else take the lock when it is free
+ * or still holds `stale` (a holder found gone or late; "" = none). Returns
+ * the reply, checked for its shape, or NULL. */
 static redisReply *miss(struct app *app, const struct cache_spec *spec, struct lookup *lk,
-                        bool force)
+                        bool force, const char *stale)
 {
     char lock_ms[16];
-    const char *argv[8];
+    const char *argv[10];
     redisReply *r;
+    bool ok;
 
     snprintf(lock_ms, sizeof(lock_ms), "%d", app->cfg.cache_lock_ms);
     argv[0] = lk->gen_key;
     argv[1] = lk->all_key;
     argv[2] = lk->entry_key;
     argv[3] = lk->metrics_key;
-    argv[4] = spec->kind;
-    argv[5] = lock_ms;
-    argv[6] = lk->token;
-    argv[7] = force ? "1" : "0";
-    r = redis_conn_eval(app->cache_redis, &script_miss, 4, 8, argv, NULL);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-        r->element[0]->type != REDIS_REPLY_STRING) {
+    argv[4] = cost_key(app);
+    argv[5] = spec->kind;
+    argv[6] = lock_ms;
+    argv[7] = lock_value(lk);
+    argv[8] = force ? "1" : "0";
+    argv[9] = stale;
+    if (argv[4] == NULL)
+        return NULL;
+    r = redis_conn_eval(app->cache_redis, &script_miss, 5, 10, argv, NULL);
+    ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+         r->element[0]->type == REDIS_REPLY_STRING;
+    for (size_t i = 1; ok && i < r->elements; i++)
+        ok = r->element[i]->type == REDIS_REPLY_STRING;
+    if (!ok) {
         if (r != NULL) {
             static _Thread_local time_t last;
             log_limited(&last, 5, LOG_ERR, "cache: unexpected miss reply (type %d)", r->type);
@@ -622,34 +665,207 @@ static redisReply *miss(struct app *app, const struct cache_spec *spec, struct l
     return r;
 }
 
-/* After a pipeline found no current entry (or a forced refresh). */
-static int slow_path(struct req *rq, struct resp *rs, const struct cache_spec *spec,
-                     cache_compute_fn compute, struct lookup *lk, bool force)
+/* What a lock's value "<random> <pid>@<host>" tells about its holder: on
+ * this host, whether its process still runs (a responder killed while
+ * computing leaves its lock behind); elsewhere, or in another format,
+ * nothing. A pid reused since is taken for the holder: the wait is then
+ * bounded as for a live one. */
+enum holder { HOLDER_ALIVE, HOLDER_GONE, HOLDER_UNKNOWN };
+
+static enum holder holder_state(const char *lock)
+{
+    const char *sp = strchr(lock, ' '), *at = sp ? strchr(sp + 1, '@') : NULL;
+    char *end;
+    long pid;
+
+    if (at == NULL || strcmp(at + 1, host_name) != 0)
+        return HOLDER_UNKNOWN;
+    pid = strtol(sp + 1, &end, 10);
+    if (end != at || pid <= 0 || pid > 0x7fffffffL)
+        return HOLDER_UNKNOWN;
+    if (pid == host_pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return HOLDER_ALIVE;
+    return HOLDER_GONE;
+}
+
+/* What a waiter knows of the computation it waits for. */
+struct waiting {
+    char holder[CACHE_LOCK_MAX]; /* the lock's value when last seen */
+    double cost_ms;              /* the entry's expected compute time (0 = unknown) */
+    double late_at;              /* when a holder we cannot check counts as late */
+};
+
+/* Starts waiting on holder: a holder we cannot check is late after
+ * CACHE_LATE_FACTOR times the expected compute time (unknown: the whole
+ * configured wait), never before CACHE_LATE_MIN_MS nor after the configured
+ * wait. */
+static void waiting_on(const struct app *app, struct waiting *w, const char *holder)
+{
+    double bound = CACHE_LATE_FACTOR * w->cost_ms, cap = app->cfg.cache_lock_wait_ms;
+
+    if (w->cost_ms <= 0 || bound > cap)
+        bound = cap;
+    else if (bound < CACHE_LATE_MIN_MS)
+        bound = CACHE_LATE_MIN_MS < cap ? CACHE_LATE_MIN_MS : cap;
+    snprintf(w->holder, sizeof(w->holder), "%s", holder);
+    w->late_at = clock_ms() + bound;
+}
+
+/* One look while waiting (GET both generations, the entry and its lock).
+ * Returns 1 when answered from the cache (*status), 0 to keep waiting, 2
+ * to try the lock (*stale: "" when it is free, else the gone or late
+ * holder's value to take it over from), -1 when Redis is unavailable. */
+static int look(struct req *rq, struct resp *rs, const struct lookup *lk, const char *lock_key,
+                struct waiting *w, const char **stale, int *status)
+{
+    const char *cmds[4][2] = {
+        {"GET", lk->gen_key}, {"GET", lk->all_key}, {"GET", lk->entry_key}, {"GET", lock_key}};
+    const char **argvs[4] = {cmds[0], cmds[1], cmds[2], cmds[3]};
+    const int argcs[4] = {2, 2, 2, 2};
+    redisReply *r[4];
+    enum holder h;
+    int step = 0;
+
+    if (redis_conn_pipeline(rq->app->cache_redis, 4, argcs, argvs, NULL, r) != 0)
+        return -1;
+    if (r[0]->type == REDIS_REPLY_STRING && r[1]->type == REDIS_REPLY_STRING &&
+        r[2]->type == REDIS_REPLY_STRING && is_current(r[2]->str, r[2]->len, r[0]->str, r[1]->str) &&
+        (*status = answer_stored(rq, rs, r[2]->str, r[2]->len)) >= 0) {
+        step = 1;
+    } else if (r[3]->type != REDIS_REPLY_STRING) { /* released or expired: a miss again */
+        *stale = "";
+        step = 2;
+    } else if (strcmp(r[3]->str, w->holder) != 0) { /* a new holder: wait on it */
+        waiting_on(rq->app, w, r[3]->str);
+    } else if ((h = holder_state(w->holder)) == HOLDER_GONE ||
+               (h == HOLDER_UNKNOWN && clock_ms() >= w->late_at)) {
+        *stale = w->holder;
+        step = 2;
+    }
+    for (int i = 0; i < 4; i++)
+        freeReplyObject(r[i]);
+    return step;
+}
+/* Acts on a reply of the miss script, which it frees: answers a hit, or
+ * computes and stores under the lock this request took. 'wait' (or an
+ * unreadable hit): records the holder in w and returns -1. */
+static int on_miss_reply(struct req *rq, struct resp *rs, const struct cache_spec *spec,
+                         cache_compute_fn compute, struct lookup *lk, redisReply *r,
+                         struct waiting *w)
 {
     struct app *app = rq->app;
-    redisReply *r = miss(app, spec, lk, force);
-    const char *tag;
-    int status;
+    const char *tag = r->element[0]->str;
+    int status = -1;
 
-    if (r == NULL)
-        return bypass(rq, rs, compute);
-    tag = r->element[0]->str;
-    if (strcmp(tag, "hit") == 0 && r->elements == 2 &&
-        (status = answer_stored(rq, rs, r->element[1]->str, r->element[1]->len)) >= 0) {
-        freeReplyObject(r);
-        return status;
-    }
-    if (strcmp(tag, "miss") == 0 && r->elements == 3) {
+    if (strcmp(tag, "hit") == 0 && r->elements == 2) {
+        status = answer_stored(rq, rs, r->element[1]->str, r->element[1]->len);
+    } else if (strcmp(tag, "miss") == 0 && r->elements == 3) {
         lk->gen = arena_strdup(&app->arena, r->element[1]->str);
         lk->all = arena_strdup(&app->arena, r->element[2]->str);
         freeReplyObject(r);
         if (lk->gen == NULL || lk->all == NULL)
             return resp_error(rs, 500, "Internal Server Error");
         return compute_and_store(rq, rs, spec, compute, lk, false);
+    } else if (strcmp(tag, "wait") == 0 && r->elements == 3) {
+        w->cost_ms = strtod(r->element[2]->str, NULL);
+        waiting_on(app, w, r->element[1]->str);
     }
     freeReplyObject(r);
-    lk->token[0] = '\0'; /* the lock is someone else's */
-    return wait_for(rq, rs, spec, compute, lk);
+    return status;
+}
+
+/* Lends the worker's slot while it waits (see cache_set_wait_hooks). */
+static bool lend(bool lent)
+{
+    return lent || (wait_begin_hook != NULL && wait_begin_hook());
+}
+
+static bool unlend(bool lent)
+{
+    if (lent && wait_end_hook != NULL)
+        wait_end_hook();
+    return false;
+}
+
+/* Computes without the lock, under the generations seen now: a waiter that
+ * waited as long as it may. */
+static int compute_unlocked(struct req *rq, struct resp *rs, const struct cache_spec *spec,
+                            cache_compute_fn compute, struct lookup *lk)
+{
+    struct app *app = rq->app;
+    redisReply *r[3];
+
+    if (read_current(app, lk, r) != 0)
+        return bypass(rq, rs, compute);
+    lk->gen = arena_strdup(&app->arena, r[0]->type == REDIS_REPLY_STRING ? r[0]->str : "");
+    lk->all = arena_strdup(&app->arena, r[1]->type == REDIS_REPLY_STRING ? r[1]->str : "");
+    for (int i = 0; i < 3; i++)
+        freeReplyObject(r[i]);
+    if (lk->gen == NULL || lk->all == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
+    lk->token[0] = '\0';
+    return compute_and_store(rq, rs, spec, compute, lk, true);
+}
+
+/* A request whose entry another request is computing. It looks every
+ * 10 ms until the value is there, and stops waiting on a holder that is
+ * gone (its process, on this host, has died: the lock is taken over at
+ * once) or late (a holder it cannot check, past a few times the entry's
+ * compute time: taken over then); a released or expired lock is taken like
+ * a new miss. Taking over is atomic, so of many waiters one computes and
+ * the others wait on it. After GUILD_CACHE_LOCK_WAIT_MS in all it computes
+ * without the lock. While it waits, the worker's slot is lent to a
+ * stand-in, so that requests which need no wait do not queue behind it. */
+static int wait_for(struct req *rq, struct resp *rs, const struct cache_spec *spec,
+                    cache_compute_fn compute, struct lookup *lk, struct waiting *w)
+{
+    struct app *app = rq->app;
+    double give_up = clock_ms() + app->cfg.cache_lock_wait_ms;
+    const char *lock_key = arena_sprintf(&app->arena, "%s|lock", lk->entry_key);
+    bool lent = lend(false);
+    int status = -1;
+
+    if (lock_key == NULL) {
+        unlend(lent);
+        return resp_error(rs, 500, "Internal Server Error");
+    }
+    while (clock_ms() < give_up) {
+        const char *stale = NULL;
+        redisReply *r = NULL;
+        int step;
+
+        usleep(CACHE_POLL_US);
+        step = look(rq, rs, lk, lock_key, w, &stale, &status);
+        if (step == 1)
+            break;
+        if (step < 0 || (step == 2 && (r = miss(app, spec, lk, false, stale)) == NULL)) {
+            unlend(lent);
+            return bypass(rq, rs, compute);
+        }
+        if (step == 2) {
+            lent = unlend(lent); /* it may compute now: the slot is its own again */
+            if ((status = on_miss_reply(rq, rs, spec, compute, lk, r, w)) >= 0)
+                break;
+            lent = lend(lent);
+        }
+    }
+    unlend(lent);
+    return status >= 0 ? status : compute_unlocked(rq, rs, spec, compute, lk);
+}
+
+/* After a pipeline found no current entry (or a forced refresh). */
+static int slow_path(struct req *rq, struct resp *rs, const struct cache_spec *spec,
+                     cache_compute_fn compute, struct lookup *lk, bool force)
+{
+    struct waiting w = {.holder = "", .cost_ms = 0, .late_at = 0};
+    redisReply *r = miss(rq->app, spec, lk, force, "");
+    int status;
+
+    if (r == NULL)
+        return bypass(rq, rs, compute);
+    if ((status = on_miss_reply(rq, rs, spec, compute, lk, r, &w)) >= 0)
+        return status;
+    return wait_for(rq, rs, spec, compute, lk, &w);
 }
 
 /* XFetch (Vattani et al.): recompute early with a probability that rises as
@@ -668,10 +884,10 @@ static bool wants_early_refresh(struct app *app, const char *v, size_t len, long
 }
 
 static bool early_refresh_locked(struct app *app, const struct cache_spec *spec,
-                                 const struct lookup *lk)
+                                 struct lookup *lk)
 {
     char lock_ms[16];
-    const char *argv[5] = {lk->entry_key, lk->metrics_key, spec->kind, lk->token, lock_ms};
+    const char *argv[5] = {lk->entry_key, lk->metrics_key, spec->kind, lock_value(lk), lock_ms};
     redisReply *r;
     bool ok;
 
@@ -768,11 +984,7 @@ static int lookup_init(struct req *rq, const struct cache_spec *spec, struct loo
 
     if (!spec->name(rq, name, sizeof(name), family, sizeof(family)))
         return 1;
-    memset(lk, 0, sizeof(*lk));
-    /* a lock owner's token: 104 random bits, unique enough across the pool */
-    snprintf(lk->token, sizeof(lk->token), "%013llx%013llx",
-             (unsigned long long)(rand_unit() * 4503599627370496.0),
-             (unsigned long long)(rand_unit() * 4503599627370496.0));
+    memset(lk, 0, sizeof(*lk)); /* no token yet: a hit needs none (lock_value) */
     lk->gen_key = gen_key(app, family);
     lk->all_key = gen_key(app, CACHE_FAM_ALL);
     lk->entry_key = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
@@ -1029,8 +1241,8 @@ void cache_blob_put(struct app *app, const char *name, const char *family,
                     const struct cache_blob *seen, const char *kind, const char *data, size_t len)
 {
     char ttl[32];
-    const char *argv[13];
-    size_t lens[13];
+    const char *argv[15];
+    size_t lens[15];
     redisReply *r;
 
     snprintf(ttl, sizeof(ttl), "%d", app->cfg.cache_ttl_user_s * 1000);
@@ -1038,21 +1250,23 @@ void cache_blob_put(struct app *app, const char *name, const char *family,
     argv[1] = gen_key(app, CACHE_FAM_ALL);
     argv[2] = arena_sprintf(&app->arena, "%sc:%s", app->cfg.redis_prefix, name);
     argv[3] = cache_metrics_key(app);
-    argv[4] = kind;
-    argv[5] = seen->gen;
-    argv[6] = seen->all;
-    argv[7] = ""; /* no etag/delta header: not an answer */
-    argv[8] = ttl;
-    argv[9] = data;
-    argv[10] = "";
-    argv[11] = CACHE_GEN_TTL_S;
-    argv[12] = "0";
-    for (int i = 0; i < 13; i++) {
+    argv[4] = cost_key(app);
+    argv[5] = kind;
+    argv[6] = seen->gen;
+    argv[7] = seen->all;
+    argv[8] = ""; /* no etag/delta header: not an answer */
+    argv[9] = ttl;
+    argv[10] = data;
+    argv[11] = "";
+    argv[12] = CACHE_GEN_TTL_S;
+    argv[13] = "0";
+    argv[14] = ""; /* nobody waits on a blob: no compute time to record */
+    for (int i = 0; i < 15; i++) {
         if (argv[i] == NULL)
             return;
         lens[i] = strlen(argv[i]);
     }
-    lens[9] = len;
-    r = redis_conn_eval(app->cache_redis, &script_store, 4, 13, argv, lens);
+    lens[10] = len;
+    r = redis_conn_eval(app->cache_redis, &script_store, 5, 15, argv, lens);
     freeReplyObject(r);
 }

@@ -10,7 +10,15 @@
  * - Generations are Redis-time based (microseconds), so a generation key lost
  *   to eviction or expiry never comes back with a value it had before.
  * - A miss takes a short lock (SET NX PX) in the same script as the lookup;
- *   concurrent missers wait a bounded time for the value, then compute.
+ *   concurrent missers wait for the value. The lock names its holder
+ *   (pid@host): a waiter takes the lock over from a holder whose process
+ *   has died, or, when it cannot check the holder (another host), once the
+ *   holder is late by a few times the entry's compute time. A wait lends
+ *   the worker's slot to a stand-in (pool.c), so cheap requests never
+ *   queue behind it, and ends after GUILD_CACHE_LOCK_WAIT_MS in any case.
+ * - A lookup writes nothing but the pool's lookup counter: a generation is
+ *   created by the first store of a 200 answer of its family, so requests
+ *   for made-up ids (404s) leave no key behind.
  * - Hot entries are refreshed early by one request (XFetch, Vattani et al.).
  * - Pool-wide metrics live in one Redis hash; counts are updated inside the
  *   lookup scripts, latencies ride along with the process's next lookup:
@@ -105,6 +113,13 @@ const char *cache_metrics_key(struct app *app);
 void cache_init(void);
 /* Per-worker seed of the random source (XFetch, lock tokens). */
 void cache_thread_init(void);
+
+/* Set once by the process that runs the workers (pool.c), before they
+ * start. begin is called when a worker is about to wait on another
+ * request's computation of an entry, and returns true when the worker's
+ * slot was lent to a stand-in for the wait; end is then called when the
+ * wait is over. Without hooks (tools, tests) a wait keeps its worker. */
+void cache_set_wait_hooks(bool (*begin)(void), void (*end)(void));
 
 /* True when s is a strong ETag list member match for etag ("*" matches). */
 bool cache_etag_matches(const char *if_none_match, const char *etag);

@@ -16,6 +16,9 @@
 
 #define SCAN_BATCH "500"
 #define COUNT_SCAN_MAX_ROUNDS 200 /* stats counts entries with at most 100k keys scanned */
+#define COUNT_EVERY_MS "1000"     /* at most one count a second, pool-wide (the lock's PX) */
+#define COUNT_KEEP_MS 3600000LL   /* how long the last count is kept */
+#define COUNT_STALE_MS 2000       /* a count older than this is not answered: recount first */
 #define WARM_LOCK_MS "300000"
 
 static const char *const KINDS[] = {"users.stats", "users.advanced-stats", "missions.stats",
@@ -117,29 +120,30 @@ static long long scan_entries(struct app *app, const char *name_glob, bool del, 
     return total;
 }
 
+static void forget_count(struct app *app);
+
 long long cache_admin_clear(struct app *app, const char *pattern)
 {
     bool complete;
+    long long n = scan_entries(app, pattern, true, 1 << 30, &complete);
 
-    return scan_entries(app, pattern, true, 1 << 30, &complete);
+    if (n > 0)
+        forget_count(app);
+    return n;
 }
 
-/* Reads the metrics hash into a json object of field -> number. */
-static json_object *read_metrics(struct app *app)
+/* The metrics hash (the reply of HGETALL) as a json object of field ->
+ * number; NULL when the reply is not one. */
+static json_object *metrics_of(const redisReply *r)
 {
-    const char *argv[] = {"HGETALL", cache_metrics_key(app)};
-    redisReply *r = argv[1] ? cmd(app, 2, argv) : NULL;
     json_object *m;
 
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
         return NULL;
-    }
     m = json_object_new_object();
     for (size_t i = 0; i + 1 < r->elements; i += 2)
         json_object_object_add(m, r->element[i]->str,
                                json_object_new_double(strtod(r->element[i + 1]->str, NULL)));
-    freeReplyObject(r);
     return m;
 }
 
@@ -229,49 +233,6 @@ static void add_info(json_object *o, const char *info)
                            json_object_new_int64(atoll(info_field(info, "expired_keys", buf, sizeof(buf)))));
 }
 
-json_object *cache_admin_stats(struct app *app)
-{
-    const char *info_argv[] = {"INFO"}, *dbsize_argv[] = {"DBSIZE"};
-    json_object *o = json_object_new_object(), *m = NULL, *warm;
-    redisReply *info = NULL, *dbsize = NULL;
-    long long cache_keys;
-    bool complete;
-
-    cache_flush_metrics(app);
-    info = cmd(app, 1, info_argv);
-    dbsize = info ? cmd(app, 1, dbsize_argv) : NULL;
-    m = dbsize ? read_metrics(app) : NULL;
-    if (info == NULL || info->type != REDIS_REPLY_STRING || dbsize == NULL || m == NULL) {
-        json_object_object_add(o, "status", json_object_new_string("unavailable"));
-        json_object_object_add(o, "message", json_object_new_string("Redis not connected"));
-        add_counters(o, NULL); /* the pool-wide counters live in Redis */
-        json_object_object_add(o, "last_warm", NULL);
-        goto out;
-    }
-    json_object_object_add(o, "status", json_object_new_string("connected"));
-    add_info(o, info->str);
-    json_object_object_add(o, "total_keys", json_object_new_int64(dbsize->integer));
-    cache_keys = scan_entries(app, "*", false, COUNT_SCAN_MAX_ROUNDS, &complete);
-    json_object_object_add(o, "cache_keys", json_object_new_int64(cache_keys < 0 ? 0 : cache_keys));
-    json_object_object_add(o, "cache_keys_exact", json_object_new_boolean(complete));
-    add_counters(o, m);
-    warm = cache_admin_warm_state(app);
-    if (warm != NULL) {
-        json_object *st;
-        if (json_object_object_get_ex(warm, "status", &st) &&
-            strcmp(json_object_get_string(st), "idle") == 0) {
-            json_object_put(warm);
-            warm = NULL;
-        }
-    }
-    json_object_object_add(o, "last_warm", warm);
-out:
-    json_object_put(m);
-    freeReplyObject(info);
-    freeReplyObject(dbsize);
-    return o;
-}
-
 int cache_admin_reset(struct app *app)
 {
     const char *argv[] = {"DEL", cache_metrics_key(app)};
@@ -287,16 +248,14 @@ static const char *warm_key(struct app *app)
     return arena_sprintf(&app->arena, "%swarm", app->cfg.redis_prefix);
 }
 
-json_object *cache_admin_warm_state(struct app *app)
+/* The warm job state from the reply of HGETALL <prefix>warm; NULL when it
+ * is not one. */
+static json_object *warm_state_of(const redisReply *r)
 {
-    const char *argv[] = {"HGETALL", warm_key(app)};
-    redisReply *r = argv[1] ? cmd(app, 2, argv) : NULL;
     json_object *o;
 
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
         return NULL;
-    }
     o = json_object_new_object();
     json_object_object_add(o, "status", json_object_new_string("idle"));
     json_object_object_add(o, "started_at", NULL);
@@ -314,6 +273,15 @@ json_object *cache_admin_warm_state(struct app *app)
         else if (strcmp(k, "keys_warmed") == 0)
             json_object_object_add(o, k, json_object_new_int64(atoll(v)));
     }
+    return o;
+}
+
+json_object *cache_admin_warm_state(struct app *app)
+{
+    const char *argv[] = {"HGETALL", warm_key(app)};
+    redisReply *r = argv[1] ? cmd(app, 2, argv) : NULL;
+    json_object *o = warm_state_of(r);
+
     freeReplyObject(r);
     return o;
 }
@@ -361,4 +329,151 @@ void cache_admin_warm_end(struct app *app, bool ok, long long keys_warmed, doubl
     const char *del_argv[] = {"DEL", lock};
     freeReplyObject(cmd(app, 10, hset_argv));
     freeReplyObject(cmd(app, 2, del_argv));
+}
+
+/* ---- stats: one round trip; the entry count at most once a second ---- */
+
+/* Counting entries is a SCAN of the whole keyspace (~60 ms at 100,000
+ * keys), and the stats route is public: the count is kept in Redis as
+ * "<entries> <1 = complete>" and recounted at most once a second pool-wide,
+ * by whichever responder takes the count lock (SET NX PX 1000, left to
+ * expire). That responder answers with the kept count and recounts after
+ * its answer has gone; only a count missing or older than COUNT_STALE_MS
+ * (its age read from its TTL: Redis' clock, the same for every host) is
+ * redone before answering. So an answer's count is at most about
+ * COUNT_STALE_MS old, and a burst of calls costs one count a second. */
+static const char *count_key(struct app *app, bool lock)
+{
+    return arena_sprintf(&app->arena, "%sstats:count%s", app->cfg.redis_prefix,
+                         lock ? ":lock" : "");
+}
+
+/* Counts the entries (a bounded SCAN) and keeps the count. Returns it, or
+ * -1 on a Redis failure. */
+static long long count_now(struct app *app, bool *complete)
+{
+    char v[64], keep[32];
+    long long n = scan_entries(app, "*", false, COUNT_SCAN_MAX_ROUNDS, complete);
+    const char *argv[] = {"SET", count_key(app, false), v, "PX", keep};
+
+    if (n >= 0 && argv[1] != NULL) {
+        snprintf(v, sizeof(v), "%lld %d", n, *complete);
+        snprintf(keep, sizeof(keep), "%lld", COUNT_KEEP_MS);
+        freeReplyObject(cmd(app, 5, argv));
+    }
+    return n;
+}
+
+void cache_admin_recount(struct app *app)
+{
+    bool complete;
+
+    (void)count_now(app, &complete);
+}
+
+/* After a clear: the kept count is wrong, and the next stats recounts. */
+static void forget_count(struct app *app)
+{
+    const char *argv[] = {"DEL", count_key(app, false), count_key(app, true)};
+
+    if (argv[1] != NULL && argv[2] != NULL)
+        freeReplyObject(cmd(app, 3, argv));
+}
+
+/* Parses a kept count (the replies of GET and PTTL); false when there is
+ * none, or when it is older than COUNT_STALE_MS (*stale). */
+static bool count_of(const redisReply *r, const redisReply *pttl, long long *n, int *complete,
+                     bool *stale)
+{
+    if (r == NULL || r->type != REDIS_REPLY_STRING || sscanf(r->str, "%lld %d", n, complete) != 2)
+        return false;
+    *stale = pttl == NULL || pttl->type != REDIS_REPLY_INTEGER ||
+             COUNT_KEEP_MS - pttl->integer > COUNT_STALE_MS;
+    return true;
+}
+
+/* Adds cache_keys and cache_keys_exact from the kept count (the replies of
+ * GET and PTTL), or counts first when this responder took the count lock
+ * (locked) and the kept one is missing or stale. *recount: count again
+ * after the answer. */
+static void add_count(struct app *app, json_object *o, const redisReply *kept,
+                      const redisReply *pttl, bool locked, bool *recount)
+{
+    long long n = 0;
+    int complete = 0;
+    bool stale = true, have = count_of(kept, pttl, &n, &complete, &stale);
+
+    if (locked && (!have || stale)) {
+        bool c;
+        n = count_now(app, &c);
+        have = n >= 0;
+        complete = c;
+    } else {
+        *recount = locked;
+    }
+    /* no count yet and another responder is making it (the first second
+     * after a start or a clear): 0, not complete */
+    json_object_object_add(o, "cache_keys", json_object_new_int64(have ? n : 0));
+    json_object_object_add(o, "cache_keys_exact", json_object_new_boolean(have && complete));
+}
+
+/* The last warm, or NULL when none ran (idle). Takes ownership of warm. */
+static json_object *last_warm(json_object *warm)
+{
+    json_object *st;
+
+    if (warm != NULL && json_object_object_get_ex(warm, "status", &st) &&
+        strcmp(json_object_get_string(st), "idle") == 0) {
+        json_object_put(warm);
+        return NULL;
+    }
+    return warm;
+}
+
+enum { ST_INFO, ST_DBSIZE, ST_METRICS, ST_WARM, ST_COUNT, ST_AGE, ST_LOCK, ST_N };
+
+json_object *cache_admin_stats(struct app *app, bool *recount)
+{
+    const char *cmds[ST_N][6] = {
+        [ST_INFO] = {"INFO"},
+        [ST_DBSIZE] = {"DBSIZE"},
+        [ST_METRICS] = {"HGETALL", cache_metrics_key(app)},
+        [ST_WARM] = {"HGETALL", warm_key(app)},
+        [ST_COUNT] = {"GET", count_key(app, false)},
+        [ST_AGE] = {"PTTL", count_key(app, false)},
+        [ST_LOCK] = {"SET", count_key(app, true), "1", "NX", "PX", COUNT_EVERY_MS},
+    };
+    const int argcs[ST_N] = {1, 1, 2, 2, 2, 2, 6};
+    const char **argvs[ST_N];
+    redisReply *r[ST_N] = {NULL};
+    json_object *o = json_object_new_object(), *m = NULL;
+    bool ok = true;
+
+    *recount = false;
+    cache_flush_metrics(app);
+    for (int i = 0; i < ST_N; i++) {
+        argvs[i] = cmds[i];
+        ok = ok && cmds[i][argcs[i] - 1] != NULL;
+    }
+    ok = ok && redis_conn_pipeline(app->cache_redis, ST_N, argcs, argvs, NULL, r) == 0 &&
+         r[ST_INFO]->type == REDIS_REPLY_STRING && r[ST_DBSIZE]->type == REDIS_REPLY_INTEGER &&
+         (m = metrics_of(r[ST_METRICS])) != NULL;
+    if (!ok) {
+        json_object_object_add(o, "status", json_object_new_string("unavailable"));
+        json_object_object_add(o, "message", json_object_new_string("Redis not connected"));
+        add_counters(o, NULL); /* the pool-wide counters live in Redis */
+        json_object_object_add(o, "last_warm", NULL);
+        goto out;
+    }
+    json_object_object_add(o, "status", json_object_new_string("connected"));
+    add_info(o, r[ST_INFO]->str);
+    json_object_object_add(o, "total_keys", json_object_new_int64(r[ST_DBSIZE]->integer));
+    add_count(app, o, r[ST_COUNT], r[ST_AGE], r[ST_LOCK]->type == REDIS_REPLY_STATUS, recount);
+    add_counters(o, m);
+    json_object_object_add(o, "last_warm", last_warm(warm_state_of(r[ST_WARM])));
+out:
+    json_object_put(m);
+    for (int i = 0; i < ST_N; i++)
+        freeReplyObject(r[i]);
+    return o;
 }

@@ -1,4 +1,5 @@
-/* cache_admin: the Redis side of /api/cache: INFO and key counts, the
+/* cache_admin: the Redis side of /api/cache: INFO and key counts (the
+ * entry count kept in Redis, recounted at most once a second pool-wide), the
  * pool-wide metrics hash, pattern clears (SCAN + UNLINK in batches, inside
  * the cache-entry namespace only), and the warm job's shared state.
  * Results come back as json-c trees for the handlers to answer. */
@@ -10,10 +11,16 @@
 struct app;
 struct json_object;
 
-/* The stats body: Redis facts and app-level counters. Never NULL. When the
- * cache Redis is down, {"status":"unavailable","message":"Redis not
- * connected", ...} with this process's own counters. */
-struct json_object *cache_admin_stats(struct app *app);
+/* The stats body: Redis facts and app-level counters, in one round trip
+ * (the entry count is the one kept in Redis, at most about a second old).
+ * Never NULL. When the cache Redis is down, {"status":"unavailable",
+ * "message":"Redis not connected", ...} with this process's own counters.
+ * *recount: this responder's turn to count the entries again, which the
+ * caller does with cache_admin_recount after the answer has gone. */
+struct json_object *cache_admin_stats(struct app *app, bool *recount);
+
+/* Counts the cache entries (a bounded SCAN) and keeps the count for stats. */
+void cache_admin_recount(struct app *app);
 
 /* Zeroes the pool-wide counters. 0, or -1 when Redis is unavailable. */
 int cache_admin_reset(struct app *app);

@@ -71,6 +71,7 @@ static const struct setting settings[] = {
     S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
     S("GUILD_METRICS_ALLOW", metrics_allow, "127.0.0.1, ::1"),
     I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
+    I("GUILD_FCGI_STANDBY_THREADS", fcgi_standby_threads, "4", 0, 64),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_REQUEST_LOG", request_log, "buffered"),
     S("GUILD_METRICS_FILE", metrics_file, ""),

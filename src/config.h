@@ -60,7 +60,8 @@ struct config {
     char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
     char *metrics_allow;              /* peers (nginx's REMOTE_ADDR) that may read /metrics */
     /* responder */
-    int fcgi_threads; /* workers (threads) per responder process */
+    int fcgi_threads;         /* workers (threads) per responder process */
+    int fcgi_standby_threads; /* stand-ins serving while workers wait on a cache lock */
     /* files */
     char *log_file;
     char *request_log; /* "buffered" (default), "sync" (a write per request) or "off" */

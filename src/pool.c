@@ -15,7 +15,14 @@
  *   sigwait(). The wake pipe in the epoll set tells the idle workers to go;
  *   a request in flight finishes first.
  * - A worker that cannot start asks the process to stop (SIGTERM to itself):
- *   multiwatch then starts a fresh process. */
+ *   multiwatch then starts a fresh process.
+ * - Stand-ins (GUILD_FCGI_STANDBY_THREADS) sleep until a worker waits on
+ *   another request's computation of a cache entry (cache_set_wait_hooks):
+ *   the waiting worker lends its slot and one stand-in serves the next
+ *   request in its place, so waits never leave a process without a worker
+ *   for cheap requests (/ping, cache hits). A wait that finds every
+ *   stand-in busy keeps its slot: computing instead would hold the slot at
+ *   least as long and repeat the computation the lock exists to share. */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include "pool.h"
 
@@ -25,6 +32,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,6 +40,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cache.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -43,9 +52,15 @@ struct worker {
     pthread_t thread;
     const struct config *cfg;
     int started;
+    bool standby; /* serves only while a worker's slot is lent */
 };
 
 static atomic_int stopping;
+/* slots lent by workers waiting on a cache lock, and the stand-ins that
+ * serve in their place (standing <= lent, but for one finishing a request) */
+static pthread_mutex_t lend_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lend_cv = PTHREAD_COND_INITIALIZER;
+static int lent, standing, lend_max;
 static int wake_pipe[2] = {-1, -1};
 static int ep = -1; /* the listening socket, the wake pipe, the idle kept connections */
 
@@ -61,9 +76,68 @@ static void park(int fd)
     close(fd); /* cannot watch it: nginx sees the close and opens another */
 }
 
-/* The next connection with a request to read (a new one or a kept one), or
- * -1 when the pool stops. */
-static int next_connection(void)
+/* The cache's wait hooks: a worker about to wait lends its slot when a
+ * stand-in is free to take it. */
+static bool lend_begin(void)
+{
+    bool ok;
+
+    pthread_mutex_lock(&lend_mu);
+    ok = lent < lend_max;
+    if (ok) {
+        lent++;
+        pthread_cond_signal(&lend_cv);
+    }
+    pthread_mutex_unlock(&lend_mu);
+    return ok;
+}
+
+static void lend_end(void)
+{
+    pthread_mutex_lock(&lend_mu);
+    lent--;
+    pthread_mutex_unlock(&lend_mu);
+}
+
+/* A stand-in sleeps until a slot is lent that no other stand-in covers;
+ * false when the pool stops. */
+static bool standby_enter(void)
+{
+    bool go;
+
+    pthread_mutex_lock(&lend_mu);
+    while (!atomic_load(&stopping) && standing >= lent)
+        pthread_cond_wait(&lend_cv, &lend_mu);
+    go = !atomic_load(&stopping);
+    if (go)
+        standing++;
+    pthread_mutex_unlock(&lend_mu);
+    return go;
+}
+
+static void standby_leave(void)
+{
+    pthread_mutex_lock(&lend_mu);
+    standing--;
+    if (standing < lent) /* the wait goes on: another turn, maybe by another stand-in */
+        pthread_cond_signal(&lend_cv);
+    pthread_mutex_unlock(&lend_mu);
+}
+
+static bool standby_needed(void)
+{
+    bool needed;
+
+    pthread_mutex_lock(&lend_mu);
+    needed = standing <= lent;
+    pthread_mutex_unlock(&lend_mu);
+    return needed;
+}
+
+/* The next connection with a request to read (a new one or a kept one), -1
+ * when the pool stops, or -2 when a stand-in (standby) found nothing to do
+ * while it was needed. */
+static int next_connection(bool standby)
 {
     for (;;) {
         struct epoll_event ev;
@@ -72,6 +146,8 @@ static int next_connection(void)
         if (atomic_load(&stopping))
             return -1;
         n = epoll_wait(ep, &ev, 1, POOL_WAIT_MS);
+        if (n <= 0 && standby && !standby_needed())
+            return -2;
         if (n <= 0)
             continue; /* timeout or EINTR: look at `stopping` again */
         fd = ev.data.fd;
@@ -89,6 +165,28 @@ static int next_connection(void)
     }
 }
 
+/* Serves the request waiting on connection fd. */
+static void serve(struct app *app, FCGX_Request *fr, int fd)
+{
+    fr->ipcFd = fd;
+    fr->keepConnection = 1; /* or FCGX_Accept_r's own finish step would close fd */
+    if (FCGX_Accept_r(fr) < 0) {
+        /* the connection failed before a whole request came (libfcgi
+         * closed it, then found nothing to accept): not fatal */
+        fr->ipcFd = -1;
+        return;
+    }
+    server_handle(app, fr);
+    FCGX_Finish_r(fr); /* closes the connection unless nginx keeps it */
+    if (fr->ipcFd >= 0) {
+        fd = fr->ipcFd;
+        fr->ipcFd = -1;
+        park(fd);
+    }
+    server_after_response(app); /* e.g. a cache warm, after its 202 went out */
+    arena_reset(&app->arena);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -102,25 +200,14 @@ static void *worker_main(void *arg)
         kill(getpid(), SIGTERM);
         return NULL;
     }
-    while ((fd = next_connection()) >= 0) {
-        fr.ipcFd = fd;
-        fr.keepConnection = 1; /* or FCGX_Accept_r's own finish step would close fd */
-        if (FCGX_Accept_r(&fr) < 0) {
-            /* the connection failed before a whole request came (libfcgi
-             * closed it, then found nothing to accept): not fatal */
-            fr.ipcFd = -1;
-            continue;
-        }
-        server_handle(&app, &fr);
-        FCGX_Finish_r(&fr); /* closes the connection unless nginx keeps it */
-        if (fr.ipcFd >= 0) {
-            fd = fr.ipcFd;
-            fr.ipcFd = -1;
-            park(fd);
-        }
-        server_after_response(&app); /* e.g. a cache warm, after its 202 went out */
-        arena_reset(&app.arena);
-    }
+    do { /* a stand-in takes one request per turn, and only while it is needed */
+        if (w->standby && !standby_enter())
+            break;
+        if ((fd = next_connection(w->standby)) >= 0)
+            serve(&app, &fr, fd);
+        if (w->standby)
+            standby_leave();
+    } while (fd != -1);
     FCGX_Free(&fr, 1);
     app_close(&app);
     return NULL;
@@ -155,7 +242,7 @@ static void close_set(void)
 
 int pool_run(const struct config *cfg)
 {
-    int n = cfg->fcgi_threads, started = 0, sig;
+    int n = cfg->fcgi_threads + cfg->fcgi_standby_threads, started = 0, standby = 0, sig;
     struct worker *ws = calloc((size_t)n, sizeof(*ws));
     sigset_t stop;
 
@@ -170,20 +257,33 @@ int pool_run(const struct config *cfg)
         free(ws);
         return -1;
     }
+    if (cfg->fcgi_standby_threads > 0) /* before any worker runs: read-only for them */
+        cache_set_wait_hooks(lend_begin, lend_end);
     for (int i = 0; i < n; i++) {
         ws[i].cfg = cfg;
-        if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) == 0) {
-            ws[i].started = 1;
+        ws[i].standby = i >= cfg->fcgi_threads;
+        if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0)
+            continue;
+        ws[i].started = 1;
+        if (!ws[i].standby) {
             started++;
+            continue;
         }
+        standby++;
+        pthread_mutex_lock(&lend_mu); /* a slot can be lent once a stand-in runs */
+        lend_max++;
+        pthread_mutex_unlock(&lend_mu);
     }
     if (started > 0) {
-        log_msg(LOG_INFO, "responder started (%d workers)", started);
+        log_msg(LOG_INFO, "responder started (%d workers, %d stand-ins)", started, standby);
         while (sigwait(&stop, &sig) != 0)
             ;
         log_msg(LOG_INFO, "responder stopping");
     }
     atomic_store(&stopping, 1);
+    pthread_mutex_lock(&lend_mu); /* the sleeping stand-ins */
+    pthread_cond_broadcast(&lend_cv);
+    pthread_mutex_unlock(&lend_mu);
     FCGX_ShutdownPending();
     if (write(wake_pipe[1], "x", 1) < 0) /* the idle workers see it in the set */
         log_msg(LOG_WARN, "pool: cannot wake the workers");

@@ -26,13 +26,19 @@ static int cache_unavailable(struct resp *rs)
     return resp_error(rs, 503, "Cache unavailable");
 }
 
+/* Public, so cheap: one round trip; the entry count is the one kept in
+ * Redis, and when it is this responder's turn to count again, it does so
+ * after the answer has gone. */
 int cachectl_stats(struct req *rq, struct resp *rs)
 {
-    json_object *o = cache_admin_stats(rq->app);
+    bool recount;
+    json_object *o = cache_admin_stats(rq->app, &recount);
     int status = resp_json(rs, 200, o);
 
     json_object_put(o);
     resp_header(rs, "Cache-Control", "no-store");
+    if (recount)
+        server_defer(rq->app, cache_admin_recount);
     return status;
 }
 

@@ -13,7 +13,6 @@
 #include "arena.h"
 #include "req.h"
 #include "resp.h"
-#include "validate.h"
 
 static const char *param(FCGX_Request *fr, const char *name)
 {
@@ -90,7 +89,7 @@ static int read_body(FCGX_Request *fr, struct arena *a, struct req *rq, struct r
 
 int fcgi_io_read(struct FCGX_Request *fr, struct arena *a, struct req *rq, struct resp *rs)
 {
-    const char *q, *bad;
+    const char *q;
     int status;
 
     rq->arena = a;
@@ -106,9 +105,10 @@ int fcgi_io_read(struct FCGX_Request *fr, struct arena *a, struct req *rq, struc
     rq->path = clean_path(a, param(fr, "DOCUMENT_URI"), param(fr, "REQUEST_URI"));
     if (rq->path == NULL)
         return resp_error(rs, 500, "Internal Server Error");
-    if ((status = req_parse_urlencoded(a, rq->query, strlen(rq->query), &rq->query_params,
-                                       &rq->nquery, &bad)) != REQ_PARSE_OK)
-        return resp_urlencoded_refused(rs, "query", status, bad);
+    /* a refused query string is answered by the dispatcher, after the
+     * limiter and the token check, like every other invalid input */
+    rq->query_rc = req_parse_urlencoded(a, rq->query, strlen(rq->query), &rq->query_params,
+                                        &rq->nquery, &rq->query_bad);
     if ((status = read_body(fr, a, rq, rs)) != 0)
         return status;
     return 0;

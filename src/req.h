@@ -47,6 +47,8 @@ struct req {
     size_t body_len;
     struct req_param *query_params;
     size_t nquery;
+    int query_rc;           /* req_parse_urlencoded's verdict on the query string */
+    const char *query_bad;  /* the field it refused, if it named one */
     const char *path_params[REQ_MAX_PATH_PARAMS];
     size_t npath_params;
     struct auth_user *user;  /* set by the dispatcher for authenticated routes */

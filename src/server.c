@@ -26,6 +26,7 @@
 #include "resp.h"
 #include "router.h"
 #include "token_cache.h"
+#include "validate.h"
 
 /* Loads the caller of a route that needs a token. claims is the verified
  * token (NULL: missing or invalid). Returns 0 (rq->user and rq->account set)
@@ -111,7 +112,7 @@ int server_dispatch(struct req *rq, struct resp *rs, const struct route **matche
         claims = NULL;
     /* the cache-role reads (the caller's account, a cached route's lookup)
      * travel while the limiter waits on the store role: one wait for both */
-    if (rc == ROUTER_FOUND) {
+    if (rc == ROUTER_FOUND && rq->query_rc == REQ_PARSE_OK) {
         const struct cache_spec *spec =
             route->cache != NULL && strcmp(rq->method, "GET") == 0 ? route->cache : NULL;
         char acct[ACCOUNT_NAME_MAX], fam[ACCOUNT_NAME_MAX];
@@ -135,6 +136,8 @@ int server_dispatch(struct req *rq, struct resp *rs, const struct route **matche
     *matched = route;
     if (route->auth != AUTH_NONE && (status = authenticate(rq, rs, route->auth, claims, token)) != 0)
         return status;
+    if (rq->query_rc != REQ_PARSE_OK)
+        return resp_urlencoded_refused(rs, "query", rq->query_rc, rq->query_bad);
     if (route->cache != NULL)
         return cache_serve(rq, rs, route->cache, route->handler);
     return route->handler(rq, rs);

@@ -68,6 +68,7 @@ static const struct setting settings[] = {
     I("GUILD_RATE_LIMIT_FAIL_CLOSED", rl_fail_closed, "0", 0, 1),
     I("GUILD_DENYLIST_FAIL_CLOSED", denylist_fail_closed, "0", 0, 1),
     S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
+    I("GUILD_SESSIONS_PER_USER", sessions_per_user, "50", 1, 10000),
     I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_REQUEST_LOG", request_log, "buffered"),

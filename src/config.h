@@ -57,6 +57,7 @@ struct config {
     int rl_fail_closed;               /* store down: 503 instead of allowing */
     int denylist_fail_closed;         /* store down: refuse tokens with 503 */
     char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
+    int sessions_per_user;            /* live sessions a user may hold; the oldest go first */
     /* responder */
     int fcgi_threads; /* workers (threads) per responder process */
     /* files */

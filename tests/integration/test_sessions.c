@@ -250,18 +250,22 @@ static void slowlog_start(void)
                 slowlog_was, sizeof(slowlog_was));
     fx_cli_line("REDIS_STORE_CLI", "--raw CONFIG GET slowlog-max-len | tail -n 1",
                 slowlog_len_was, sizeof(slowlog_len_was));
+    CU_ASSERT_EQUAL(fx_cli_run("REDIS_STORE_CLI", "SLOWLOG RESET"), 0);
     CU_ASSERT_EQUAL(fx_cli_run("REDIS_STORE_CLI", "CONFIG SET slowlog-max-len 100000"), 0);
     CU_ASSERT_EQUAL(fx_cli_run("REDIS_STORE_CLI", "CONFIG SET slowlog-log-slower-than 0"), 0);
-    CU_ASSERT_EQUAL(fx_cli_run("REDIS_STORE_CLI", "SLOWLOG RESET"), 0);
 }
 
-/* The longest store command since slowlog_start, in µs (-1 when unknown),
- * and how many commands ran; restores the settings. */
+/* The longest store command since slowlog_start, in µs (-1 when unknown;
+ * SLOWLOG's own commands left out), and how many commands ran; restores the
+ * settings and empties the log. */
 static long long slowlog_stop(long long *count)
 {
     char args[160];
-    long long max = fx_cli_long("REDIS_STORE_CLI", "--json SLOWLOG GET -1 | jq '[.[][2]] | max // 0'",
-                                -1);
+    long long max = fx_cli_long(
+        "REDIS_STORE_CLI",
+        "--json SLOWLOG GET -1 | jq '[.[] | select(.[3][0] | ascii_downcase != \"slowlog\") | .[2]] "
+        "| max // 0'",
+        -1);
 
     *count = fx_cli_long("REDIS_STORE_CLI", "SLOWLOG LEN", -1);
     snprintf(args, sizeof(args), "CONFIG SET slowlog-log-slower-than %s",
@@ -270,6 +274,7 @@ static long long slowlog_stop(long long *count)
     snprintf(args, sizeof(args), "CONFIG SET slowlog-max-len %s",
              slowlog_len_was[0] ? slowlog_len_was : "128");
     fx_cli_run("REDIS_STORE_CLI", args);
+    fx_cli_run("REDIS_STORE_CLI", "SLOWLOG RESET");
     return max;
 }
 

@@ -77,11 +77,20 @@ int meta_health(struct req *rq, struct resp *rs)
     return status;
 }
 
-/* GET /metrics: Prometheus text; nginx lets only loopback reach it. */
+/* GET /metrics: Prometheus text; nginx lets only loopback reach it. The
+ * store's memory is refreshed by at most one scrape a second pool-wide. */
 int meta_metrics(struct req *rq, struct resp *rs)
 {
     size_t len = 0;
-    char *text = metrics_render(rq->arena, &len);
+    unsigned long long used = 0, max = 0;
+    char *text;
+    bool ok;
+
+    if (metrics_store_memory_due()) {
+        ok = redis_conn_memory(rq->app->store_redis, &used, &max) == 0;
+        metrics_store_memory_set(ok, used, max);
+    }
+    text = metrics_render(rq->arena, &len);
 
     if (text == NULL)
         return resp_error(rs, 500, "Internal Server Error");

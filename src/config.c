@@ -70,6 +70,7 @@ static const struct setting settings[] = {
     I("GUILD_DENYLIST_FAIL_CLOSED", denylist_fail_closed, "0", 0, 1),
     S("GUILD_TRUSTED_PROXIES", trusted_proxies, ""),
     S("GUILD_METRICS_ALLOW", metrics_allow, "127.0.0.1, ::1"),
+    I("GUILD_SESSIONS_PER_USER", sessions_per_user, "50", 1, 10000),
     I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
     I("GUILD_FCGI_STANDBY_THREADS", fcgi_standby_threads, "4", 0, 64),
     S("GUILD_LOG_FILE", log_file, ""),

@@ -59,6 +59,7 @@ struct config {
     int denylist_fail_closed;         /* store down: refuse tokens with 503 */
     char *trusted_proxies;            /* addresses/CIDRs whose X-Forwarded-For counts */
     char *metrics_allow;              /* peers (nginx's REMOTE_ADDR) that may read /metrics */
+    int sessions_per_user;            /* live sessions a user may hold; the oldest go first */
     /* responder */
     int fcgi_threads;         /* workers (threads) per responder process */
     int fcgi_standby_threads; /* stand-ins serving while workers wait on a cache lock */

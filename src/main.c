@@ -1,7 +1,8 @@
 /* main: the responder process. Thin on purpose: config -> process setup ->
  * the worker pool -> teardown, so valgrind can prove a process frees
  * everything. spawn-fcgi hands us the listening socket as fd 0. SIGTERM (or
- * multiwatch's SIGUSR1) finishes the requests in flight, then exits cleanly. */
+ * multiwatch's SIGUSR1) finishes the requests in flight, then exits cleanly;
+ * SIGUSR2 reopens the log file (see pool.h). */
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +19,14 @@ int main(int argc, char **argv)
     char err[512];
     struct config cfg;
     struct sigaction sa;
+    sigset_t reopen;
     int opt, rc;
+
+    /* a log rotation while this process starts must not kill it (SIGUSR2's
+     * default action): held pending until pool_run takes it */
+    sigemptyset(&reopen);
+    sigaddset(&reopen, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &reopen, NULL);
 
     while ((opt = getopt(argc, argv, "c:h")) != -1) {
         if (opt == 'c') {

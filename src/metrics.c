@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "clock.h"
 #include "router.h"
 
 #define MAX_ROUTES 64
@@ -47,7 +48,15 @@ struct segment {
     uint64_t redis_errors[2];
     uint64_t mysql_errors;
     uint64_t cache_dirty; /* not a metric: a pool-wide flag, see metrics.h */
+    /* the store's memory: the last INFO (valid 0 = unknown) and when it was
+     * claimed, in monotonic ms (+1, so that 0 means never) */
+    uint64_t store_mem_claimed_ms;
+    uint64_t store_mem_valid;
+    uint64_t store_mem_used;
+    uint64_t store_mem_max;
 };
+
+#define STORE_MEM_INTERVAL_MS 1000
 
 #define SEGMENT_MAGIC (0x6775696c64000000ULL | (uint64_t)sizeof(struct segment))
 
@@ -183,6 +192,30 @@ void metrics_mysql_error(void)
 {
     if (seg != NULL)
         add(&seg->mysql_errors, 1);
+}
+
+bool metrics_store_memory_due(void)
+{
+    uint64_t now = (uint64_t)clock_ms() + 1, last;
+
+    if (seg == NULL)
+        return false;
+    last = get(&seg->store_mem_claimed_ms);
+    return (last == 0 || now - last >= STORE_MEM_INTERVAL_MS) &&
+           __atomic_compare_exchange_n(&seg->store_mem_claimed_ms, &last, now, false,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+void metrics_store_memory_set(bool ok, unsigned long long used, unsigned long long max)
+{
+    if (seg == NULL)
+        return;
+    __atomic_store_n(&seg->store_mem_valid, 0, __ATOMIC_RELAXED);
+    if (!ok)
+        return;
+    __atomic_store_n(&seg->store_mem_used, used, __ATOMIC_RELAXED);
+    __atomic_store_n(&seg->store_mem_max, max, __ATOMIC_RELAXED);
+    __atomic_store_n(&seg->store_mem_valid, 1, __ATOMIC_RELEASE);
 }
 
 void metrics_cache_dirty_mark(void)
@@ -348,6 +381,30 @@ static void render_rest(struct out *o)
         (unsigned long long)get(&seg->starts));
 }
 
+/* Left out until a read succeeded, and while the last one failed: an absent
+ * series says "unknown"; a zero would say "empty". The ratio needs a limit. */
+static void render_store_memory(struct out *o)
+{
+    uint64_t used, max;
+
+    if (__atomic_load_n(&seg->store_mem_valid, __ATOMIC_ACQUIRE) == 0)
+        return;
+    used = get(&seg->store_mem_used);
+    max = get(&seg->store_mem_max);
+    put(o, "# HELP guild_redis_used_memory_bytes used_memory of a Redis role (INFO, at most 1/s).\n"
+           "# TYPE guild_redis_used_memory_bytes gauge\n"
+           "guild_redis_used_memory_bytes{role=\"store\"} %llu\n"
+           "# HELP guild_redis_maxmemory_bytes maxmemory of a Redis role (0: no limit).\n"
+           "# TYPE guild_redis_maxmemory_bytes gauge\n"
+           "guild_redis_maxmemory_bytes{role=\"store\"} %llu\n",
+        (unsigned long long)used, (unsigned long long)max);
+    if (max > 0)
+        put(o, "# HELP guild_redis_memory_used_ratio used_memory / maxmemory of a Redis role.\n"
+               "# TYPE guild_redis_memory_used_ratio gauge\n"
+               "guild_redis_memory_used_ratio{role=\"store\"} %.6f\n",
+            (double)used / (double)max);
+}
+
 char *metrics_render(struct arena *a, size_t *len)
 {
     struct out o = {a, NULL, 0, 16384, 0};
@@ -358,6 +415,7 @@ char *metrics_render(struct arena *a, size_t *len)
     if (seg != NULL) {
         render_requests(&o);
         render_rest(&o);
+        render_store_memory(&o);
     }
     if (o.failed)
         return NULL;

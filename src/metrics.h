@@ -30,6 +30,15 @@ void metrics_ratelimit(const char *policy, enum metrics_rl_decision d);
 void metrics_redis_error(const char *role);
 void metrics_mysql_error(void);
 
+/* The store Redis' memory, for the alert that must fire well before its
+ * maxmemory is reached (with noeviction, writes then fail: sessions 503,
+ * the limiter fails open). Read with INFO at most once a second per pool,
+ * whatever the scrape rate: metrics_store_memory_due() is true for one
+ * caller a second, which then reads INFO and hands the result to
+ * metrics_store_memory_set (ok false: unknown, the gauges are left out). */
+bool metrics_store_memory_due(void);
+void metrics_store_memory_set(bool ok, unsigned long long used, unsigned long long max);
+
 /* The pool's "a cache invalidation may have been lost" flag, kept in the
  * same shared segment so every responder of the pool sees it at once (see
  * cache.c). mark: raise it; get: 0 when clear, else a value to hand to

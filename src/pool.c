@@ -11,9 +11,12 @@
  *   header says not to use; libfcgi 2.4's layout has not changed since 2002).
  *   A worker hands a ready connection to libfcgi through them and takes it
  *   back after FCGX_Finish_r, when nginx asked to keep it (FCGI_KEEP_CONN).
- * - Stop signals are blocked in every thread and taken by pool_run with
- *   sigwait(). The wake pipe in the epoll set tells the idle workers to go;
- *   a request in flight finishes first.
+ * - Signals are blocked in every thread and taken by pool_run with
+ *   sigtimedwait(). Stop signals: the wake pipe in the epoll set tells the
+ *   idle workers to go; a request in flight finishes first. SIGUSR2 (log
+ *   rotation; multiwatch passes it on to every child): log_reopen(), the
+ *   workers carry on. Once a second the main thread also writes out request
+ *   lines that idle workers have held for a second or more.
  * - A worker that cannot start asks the process to stop (SIGTERM to itself):
  *   multiwatch then starts a fresh process.
  * - Stand-ins (GUILD_FCGI_STANDBY_THREADS) sleep until a worker waits on
@@ -240,18 +243,37 @@ static void close_set(void)
     ep = wake_pipe[0] = wake_pipe[1] = -1;
 }
 
+/* Until a stop signal: reopens the log on SIGUSR2, and flushes idle
+ * workers' request lines once a second. */
+static void wait_for_stop(const sigset_t *sigs)
+{
+    const struct timespec tick = {.tv_sec = 1, .tv_nsec = 0};
+    int sig;
+
+    for (;;) {
+        sig = sigtimedwait(sigs, NULL, &tick);
+        if (sig == SIGUSR2)
+            log_reopen(); /* logs its own failure */
+        else if (sig < 0 && errno == EAGAIN)
+            log_flush_aged();
+        else if (sig > 0)
+            return;
+    }
+}
+
 int pool_run(const struct config *cfg)
 {
-    int n = cfg->fcgi_threads + cfg->fcgi_standby_threads, started = 0, standby = 0, sig;
+    int n = cfg->fcgi_threads + cfg->fcgi_standby_threads, started = 0, standby = 0;
     struct worker *ws = calloc((size_t)n, sizeof(*ws));
-    sigset_t stop;
+    sigset_t sigs;
 
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGUSR1); /* what multiwatch sends its children on shutdown */
-    /* inherited by the workers: only sigwait() below receives these */
-    if (ws == NULL || pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 || open_set() != 0) {
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGUSR1); /* what multiwatch sends its children on shutdown */
+    sigaddset(&sigs, SIGUSR2); /* reopen the log (logrotate's postrotate) */
+    /* inherited by the workers: only sigtimedwait() below receives these */
+    if (ws == NULL || pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 || open_set() != 0) {
         log_msg(LOG_ERR, "pool: cannot set up the workers: %s", strerror(errno));
         close_set();
         free(ws);
@@ -276,8 +298,7 @@ int pool_run(const struct config *cfg)
     }
     if (started > 0) {
         log_msg(LOG_INFO, "responder started (%d workers, %d stand-ins)", started, standby);
-        while (sigwait(&stop, &sig) != 0)
-            ;
+        wait_for_stop(&sigs);
         log_msg(LOG_INFO, "responder stopping");
     }
     atomic_store(&stopping, 1);

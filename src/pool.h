@@ -5,9 +5,10 @@
  * any idle worker takes the next one with a request (see pool.c and
  * docs/decisions.md). Stand-ins (GUILD_FCGI_STANDBY_THREADS) serve in the
  * place of workers that wait on another request's computation of a cache
- * entry. The calling thread handles the stop signals: SIGTERM, SIGINT or
- * SIGUSR1 (multiwatch) let every request in flight finish, then the
- * workers are joined and pool_run returns. */
+ * entry. The calling thread handles the signals: SIGTERM, SIGINT or SIGUSR1
+ * (multiwatch) let every request in flight finish, then the workers are
+ * joined and pool_run returns; SIGUSR2 reopens the log file (rotation)
+ * without stopping anything. */
 #ifndef GUILD_POOL_H
 #define GUILD_POOL_H
 

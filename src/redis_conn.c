@@ -346,6 +346,34 @@ int redis_conn_ping(struct redis_conn *rc)
     return ok ? 0 : -1;
 }
 
+/* The number after "\n<field>:" in an INFO reply; -1 when absent. */
+static int info_field(const char *info, const char *field, unsigned long long *out)
+{
+    size_t n = strlen(field);
+    char *end;
+
+    for (const char *p = info; (p = strchr(p, '\n')) != NULL; p++) {
+        if (strncmp(p + 1, field, n) == 0 && p[1 + n] == ':') {
+            *out = strtoull(p + 2 + n, &end, 10);
+            return end == p + 2 + n ? -1 : 0;
+        }
+    }
+    return -1;
+}
+
+int redis_conn_memory(struct redis_conn *rc, unsigned long long *used, unsigned long long *max)
+{
+    const char *argv[] = {"INFO", "memory"};
+    redisReply *r = redis_conn_command(rc, 2, argv, NULL);
+    int ret = -1;
+
+    if (r != NULL && r->type == REDIS_REPLY_STRING && info_field(r->str, "used_memory", used) == 0 &&
+        info_field(r->str, "maxmemory", max) == 0)
+        ret = 0;
+    freeReplyObject(r);
+    return ret;
+}
+
 void redis_script_init(struct redis_script *script)
 {
     unsigned char md[SHA_DIGEST_LENGTH];

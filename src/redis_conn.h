@@ -62,6 +62,10 @@ void redis_script_init(struct redis_script *script);
 struct redisReply *redis_conn_eval(struct redis_conn *rc, const struct redis_script *script,
                                    int numkeys, int nargs, const char **argv, const size_t *lens);
 
+/* INFO memory: *used gets used_memory, *max maxmemory (0: no limit), in
+ * bytes. 0, or -1 when Redis is unavailable or the reply lacks them. */
+int redis_conn_memory(struct redis_conn *rc, unsigned long long *used, unsigned long long *max);
+
 /* PING round trip: 0 when Redis answered PONG. */
 int redis_conn_ping(struct redis_conn *rc);
 

@@ -23,7 +23,7 @@ static const char *const all_settings[] = {
     "GUILD_REDIS_TIMEOUT_MS", "GUILD_REDIS_PREFIX", "GUILD_RECONNECT_INTERVAL_MS",
     "GUILD_JWT_SECRET", "ACCESS_TOKEN_EXPIRE_MINUTES", "GUILD_PASSWORD_COST",
     "GUILD_CACHE_TTL_ANALYTICS_S", "GUILD_CACHE_TTL_USER_S", "GUILD_LOG_FILE",
-    "GUILD_MIGRATIONS_DIR",
+    "GUILD_MIGRATIONS_DIR", "GUILD_SESSIONS_PER_USER",
 };
 
 #define SECRET32 "0123456789abcdef0123456789abcdef"
@@ -399,6 +399,32 @@ static void t_trusted_proxies_and_rates(void)
     config_cleanup(&c);
 }
 
+/* The per-user session cap: 50 by default, 1..10000. */
+static void t_sessions_per_user(void)
+{
+    struct config c;
+    char err[256] = "";
+
+    clear_env();
+    CU_ASSERT_EQUAL(load_text(&c, "", CONFIG_NEED_NOTHING, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(c.sessions_per_user, 50);
+    config_cleanup(&c);
+    CU_ASSERT_EQUAL(load_text(&c, "GUILD_SESSIONS_PER_USER=3\n", CONFIG_NEED_NOTHING, err,
+                              sizeof(err)),
+                    0);
+    CU_ASSERT_EQUAL(c.sessions_per_user, 3);
+    config_cleanup(&c);
+    for (int i = 0; i < 3; i++) {
+        static const char *const bad[] = {"GUILD_SESSIONS_PER_USER=0\n",
+                                          "GUILD_SESSIONS_PER_USER=10001\n",
+                                          "GUILD_SESSIONS_PER_USER=lots\n"};
+        err[0] = '\0';
+        CU_ASSERT_EQUAL(load_text(&c, bad[i], CONFIG_NEED_NOTHING, err, sizeof(err)), -1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "GUILD_SESSIONS_PER_USER"));
+        config_cleanup(&c);
+    }
+}
+
 static void t_cleanup_zeroed(void)
 {
     struct config c;
@@ -425,6 +451,7 @@ int main(void)
         {"jwt_secret", t_jwt_secret},
         {"redis_prefix_length", t_redis_prefix_length},
         {"trusted_proxies_and_rates", t_trusted_proxies_and_rates},
+        {"sessions_per_user", t_sessions_per_user},
         {"cleanup_zeroed", t_cleanup_zeroed},
         {NULL, NULL},
     };

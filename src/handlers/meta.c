@@ -81,15 +81,22 @@ int meta_health(struct req *rq, struct resp *rs)
 /* GET /metrics: Prometheus text. nginx lets only loopback reach it, but
  * nginx matches spellings of a path (/metrics/, /metrics//, /metrics/.)
  * that the router folds into one: the responder checks the peer itself
- * (GUILD_METRICS_ALLOW), so every spelling it accepts is restricted. */
+ * (GUILD_METRICS_ALLOW), so every spelling it accepts is restricted. The
+ * store's memory is refreshed by at most one scrape a second pool-wide. */
 int meta_metrics(struct req *rq, struct resp *rs)
 {
     size_t len = 0;
+    unsigned long long used = 0, max = 0;
     char *text;
+    bool ok;
 
     if (rq->remote_addr == NULL ||
         !clientip_in_list(rq->remote_addr, rq->app->cfg.metrics_allow))
         return resp_error(rs, 403, "Forbidden");
+    if (metrics_store_memory_due()) {
+        ok = redis_conn_memory(rq->app->store_redis, &used, &max) == 0;
+        metrics_store_memory_set(ok, used, max);
+    }
     if ((text = metrics_render(rq->arena, &len)) == NULL)
         return resp_error(rs, 500, "Internal Server Error");
     return resp_body(rs, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);

@@ -45,7 +45,8 @@ int sessionctl_create(struct req *rq, struct resp *rs)
 {
     char id[SESSIONS_ID_LEN + 1];
     json_object *data = NULL, *value, *o;
-    long long now = (long long)time(NULL), expires = now + SESSIONS_TTL_S;
+    struct timespec ts;
+    long long now, expires;
     enum sessions_rc rc;
     int status;
 
@@ -53,13 +54,17 @@ int sessionctl_create(struct req *rq, struct resp *rs)
         return resp_error(rs, 413, "Session data too large (at most 8 KiB)");
     if ((status = body_json_object(rq, rs, &data)) != 0)
         return status;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = (long long)ts.tv_sec;
+    expires = now + SESSIONS_TTL_S;
     if (sessions_new_id(id) != 0) {
         json_object_put(data);
         return resp_error(rs, 500, "Internal Server Error");
     }
     value = session_value(data, rq->user->id, now);
     json_object_put(data);
-    rc = sessions_create(rq->app, id, rq->user->id, jsonx_to_string(value, NULL), expires);
+    rc = sessions_create(rq->app, id, rq->user->id, jsonx_to_string(value, NULL),
+                         now * 1000000 + ts.tv_nsec / 1000);
     json_object_put(value);
     if (rc != SESSIONS_OK)
         return unavailable(rs);

@@ -1,9 +1,14 @@
 /* Integration: /api/sessions in the store Redis, through nginx. Create (UUID
  * v4, 24 h, the cookie's exact flags), read back (the server's user_id and
  * created_at, ttl), owner-or-admin access, 404 for unknown, deleted and
- * malformed ids, 413/422/401, the per-user list and "log out everywhere". */
+ * malformed ids, 413/422/401, the per-user list and "log out everywhere".
+ * Issue 10, defect 6: the per-user cap (oldest first, also under concurrent
+ * creates), and listing / ending the sessions of a user whose index holds
+ * tens of thousands of entries, in store calls that each stay short
+ * (measured with the store's SLOWLOG). */
 #include <CUnit/CUnit.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +18,11 @@
 #include "fixtures.h"
 
 #define TTL_S 86400
+#define DEFAULT_CAP 50       /* GUILD_SESSIONS_PER_USER's default */
+#define MANY_ENTRIES 25000   /* stale index entries of each kind in the "many" tests */
+#define STALL_US 20000       /* no single store command may take this long */
+#define STALL_TRIES 5        /* runs of a stall check: the best one counts (shared machine) */
+#define BURST 16             /* simultaneous creates in the concurrent cap test */
 
 static char admin_token[2048];
 
@@ -135,7 +145,7 @@ static void create_session(const char *tok, const char *json, char *sid, size_t 
 
 static void session_req(const char *method, const char *sid, const char *tok, struct http_resp *r)
 {
-    char path[160]; /* room for the 128-byte sid buffers the tests pass */
+    char path[256]; /* room for the sid buffers the tests pass (up to 3 x 64 bytes) */
 
     snprintf(path, sizeof(path), "/api/sessions/%s", sid);
     fx_call(method, path, tok, NULL, r);
@@ -184,6 +194,107 @@ static void random_uuid(char *out, size_t sz)
     snprintf(out, sz, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
              b[15]);
+}
+
+
+/* ---- defect 6 helpers ------------------------------------------------------- */
+
+/* GUILD_SESSIONS_PER_USER as the responders read it from $GUILD_CONF (the
+ * environment of the test does not reach them), else the default. */
+static int session_cap(void)
+{
+    const char *path = getenv("GUILD_CONF");
+    char line[256];
+    int cap = DEFAULT_CAP;
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "GUILD_SESSIONS_PER_USER=", 24) == 0)
+            cap = atoi(line + 24);
+    if (f != NULL)
+        fclose(f);
+    return cap;
+}
+
+/* Adds n made-up members to uid's session index straight in the store
+ * (RESP through redis-cli --pipe, 1,000 per ZADD), with scores base, base +
+ * step, ...: entries an older responder or a lost session key could have
+ * left behind. Returns 0 when redis-cli took them all. */
+static int seed_index(long uid, int n, double base, double step)
+{
+    char key[128], member[64], score[64];
+    FILE *p = popen("$REDIS_STORE_CLI --pipe >/dev/null 2>&1", "w");
+
+    if (p == NULL)
+        return -1;
+    snprintf(key, sizeof(key), "%ssess:user:%ld", fx_redis_prefix(), uid);
+    for (int i = 0; i < n; i += 1000) {
+        int k = n - i < 1000 ? n - i : 1000;
+        fprintf(p, "*%d\r\n$4\r\nZADD\r\n$%zu\r\n%s\r\n", 2 + 2 * k, strlen(key), key);
+        for (int j = 0; j < k; j++) {
+            random_uuid(member, sizeof(member));
+            snprintf(score, sizeof(score), "%.6f", base + step * (i + j));
+            fprintf(p, "$%zu\r\n%s\r\n$%zu\r\n%s\r\n", strlen(score), score, strlen(member),
+                    member);
+        }
+    }
+    return pclose(p) == 0 ? 0 : -1;
+}
+
+/* The store's SLOWLOG settings while a test measures every command. */
+static char slowlog_was[32], slowlog_len_was[32];
+
+/* Logs every store command from now on (threshold 0), with room for all. */
+static void slowlog_start(void)
+{
+    fx_cli_line("REDIS_STORE_CLI", "--raw CONFIG GET slowlog-log-slower-than | tail -n 1",
+                slowlog_was, sizeof(slowlog_was));
+    fx_cli_line("REDIS_STORE_CLI", "--raw CONFIG GET slowlog-max-len | tail -n 1",
+                slowlog_len_was, sizeof(slowlog_len_was));
+    CU_ASSERT_EQUAL(fx_cli_run("REDIS_STORE_CLI", "SLOWLOG RESET"), 0);
+    CU_ASSERT_EQUAL(fx_cli_run("REDIS_STORE_CLI", "CONFIG SET slowlog-max-len 100000"), 0);
+    CU_ASSERT_EQUAL(fx_cli_run("REDIS_STORE_CLI", "CONFIG SET slowlog-log-slower-than 0"), 0);
+}
+
+/* The longest store command since slowlog_start, in µs (-1 when unknown;
+ * SLOWLOG's own commands left out), and how many commands ran; restores the
+ * settings and empties the log. */
+static long long slowlog_stop(long long *count)
+{
+    char args[160];
+    long long max = fx_cli_long(
+        "REDIS_STORE_CLI",
+        "--json SLOWLOG GET -1 | jq '[.[] | select(.[3][0] | ascii_downcase != \"slowlog\") | .[2]] "
+        "| max // 0'",
+        -1);
+
+    *count = fx_cli_long("REDIS_STORE_CLI", "SLOWLOG LEN", -1);
+    snprintf(args, sizeof(args), "CONFIG SET slowlog-log-slower-than %s",
+             slowlog_was[0] ? slowlog_was : "10000");
+    fx_cli_run("REDIS_STORE_CLI", args);
+    snprintf(args, sizeof(args), "CONFIG SET slowlog-max-len %s",
+             slowlog_len_was[0] ? slowlog_len_was : "128");
+    fx_cli_run("REDIS_STORE_CLI", args);
+    fx_cli_run("REDIS_STORE_CLI", "SLOWLOG RESET");
+    return max;
+}
+
+struct burst {
+    const char *tok;
+    pthread_barrier_t *go;
+    long status;
+};
+
+static void *burst_create(void *arg)
+{
+    struct burst *b = arg;
+    char auth[2100];
+    const char *h[] = {auth, "Content-Type: application/json", NULL};
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", b->tok);
+    b->status = -1;
+    fx_post_at_once(NULL, "/api/sessions", h, "{\"burst\":true}", b->go, &b->status);
+    return NULL;
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -577,6 +688,181 @@ static void t_delete_all_admin_scope(void)
     http_resp_free(&r);
 }
 
+/* Creating cap + 3 sessions one after another leaves exactly cap: the three
+ * oldest are gone (their keys too), the newest cap are kept and listed. */
+static void t_cap(void)
+{
+    struct http_resp r;
+    char tok[2048], key[192];
+    int cap = session_cap(), n = cap + 3;
+    char (*sid)[64] = calloc((size_t)n, sizeof(*sid));
+    json_object *l;
+    long uid = new_user(tok, sizeof(tok));
+
+    CU_ASSERT_FATAL(sid != NULL && cap > 0);
+    for (int i = 0; i < n; i++)
+        create_session(tok, "{}", sid[i], sizeof(sid[i]));
+    l = list_sessions(tok);
+    CU_ASSERT_FATAL(l != NULL);
+    CU_ASSERT_EQUAL(json_object_array_length(l), (size_t)cap);
+    for (int i = 0; i < n; i++) {
+        int kept = i >= n - cap;
+        CU_ASSERT_EQUAL(list_has(l, sid[i]), kept);
+        snprintf(key, sizeof(key), "sess:%s", sid[i]);
+        CU_ASSERT_EQUAL(store_cli("EXISTS", key), kept);
+        session_req("GET", sid[i], tok, &r);
+        CU_ASSERT_EQUAL(r.status, kept ? 200 : 404);
+        http_resp_free(&r);
+    }
+    snprintf(key, sizeof(key), "sess:user:%ld", uid);
+    CU_ASSERT_EQUAL(store_cli("ZCARD", key), cap);
+    json_object_put(l);
+    free(sid);
+}
+
+/* The cap holds when creates race: cap - 4 sessions, then BURST at once.
+ * Exactly cap remain, and the ones evicted are the oldest (every session of
+ * the burst is newer than every earlier one). */
+static void t_cap_concurrent(void)
+{
+    char tok[2048], key[192];
+    int cap = session_cap(), first = cap - 4 > 0 ? cap - 4 : 1;
+    int gone = first + BURST - cap;
+    char (*sid)[64] = calloc((size_t)first, sizeof(*sid));
+    struct burst b[BURST];
+    pthread_t th[BURST];
+    pthread_barrier_t go;
+    json_object *l;
+    long uid = new_user(tok, sizeof(tok));
+    size_t listed;
+
+    CU_ASSERT_FATAL(sid != NULL);
+    for (int i = 0; i < first; i++)
+        create_session(tok, "{}", sid[i], sizeof(sid[i]));
+    pthread_barrier_init(&go, NULL, BURST);
+    for (int i = 0; i < BURST; i++) {
+        b[i].tok = tok;
+        b[i].go = &go;
+        CU_ASSERT_FATAL(pthread_create(&th[i], NULL, burst_create, &b[i]) == 0);
+    }
+    for (int i = 0; i < BURST; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(b[i].status, 201);
+    }
+    pthread_barrier_destroy(&go);
+    l = list_sessions(tok);
+    CU_ASSERT_FATAL(l != NULL);
+    listed = json_object_array_length(l);
+    CU_ASSERT_EQUAL(listed, (size_t)cap);
+    if (listed != (size_t)cap)
+        fprintf(stderr, "\n    %zu sessions listed after the burst, cap %d\n", listed, cap);
+    for (int i = 0; i < first; i++)
+        CU_ASSERT_EQUAL(list_has(l, sid[i]), i >= gone);
+    for (size_t i = 0; i < listed; i++) { /* every listed one is readable */
+        struct http_resp r;
+        session_req("GET", fx_jstr(json_object_array_get_idx(l, i), "session_id"), tok, &r);
+        CU_ASSERT_EQUAL(r.status, 200);
+        http_resp_free(&r);
+    }
+    snprintf(key, sizeof(key), "sess:user:%ld", uid);
+    CU_ASSERT_EQUAL(store_cli("ZCARD", key), cap);
+    json_object_put(l);
+    free(sid);
+}
+
+/* A user whose index holds MANY_ENTRIES expired entries and MANY_ENTRIES
+ * live-looking ones without a session key (what older responders, with no
+ * cap, let pile up): the list is exactly the three real sessions, the stale
+ * entries are pruned, and no store command took STALL_US or more. Before
+ * the fix one script read the whole index (57-115 ms at 50,000 entries, a
+ * cost every run pays); a run on a busy shared machine can also see Redis
+ * descheduled in the middle of a short command, so the stall check takes the
+ * best of STALL_TRIES runs, and every run must give the right answer. */
+static void t_many_entries_list(void)
+{
+    char tok[2048], sid[3][64], key[192];
+    long uid = new_user(tok, sizeof(tok));
+    long long best = -1, max_us, cmds;
+    json_object *l;
+    double t0;
+
+    for (int i = 0; i < 3; i++)
+        create_session(tok, "{\"real\":1}", sid[i], sizeof(sid[i]));
+    snprintf(key, sizeof(key), "sess:user:%ld", uid);
+    for (int run = 0; run < STALL_TRIES && (best < 0 || best >= STALL_US); run++) {
+        long long now = (long long)time(NULL);
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now - TTL_S), 0.5) == 0);
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now + 3600), 0.001) == 0);
+        CU_ASSERT_EQUAL(store_cli("ZCARD", key), 3 + 2 * MANY_ENTRIES);
+        slowlog_start();
+        t0 = fx_now_ms();
+        l = list_sessions(tok);
+        t0 = fx_now_ms() - t0;
+        max_us = slowlog_stop(&cmds);
+        CU_ASSERT_FATAL(l != NULL);
+        CU_ASSERT_EQUAL(json_object_array_length(l), 3);
+        for (int i = 0; i < 3; i++)
+            CU_ASSERT(list_has(l, sid[i]));
+        json_object_put(l);
+        fprintf(stderr, "\n    list over %d index entries: %.0f ms, %lld store commands, longest %lld us",
+                2 * MANY_ENTRIES + 3, t0, cmds, max_us);
+        CU_ASSERT_EQUAL(store_cli("ZCARD", key), 3); /* the stale entries are gone */
+        if (max_us >= 0 && (best < 0 || max_us < best))
+            best = max_us;
+    }
+    fprintf(stderr, "\n");
+    CU_ASSERT(best >= 0 && best < STALL_US);
+    l = list_sessions(tok); /* and a plain list agrees */
+    CU_ASSERT(l != NULL && json_object_array_length(l) == 3);
+    json_object_put(l);
+}
+
+/* "Log out everywhere" for a user with 2 x MANY_ENTRIES stale index entries
+ * besides three real sessions: every real session ends, the index is gone,
+ * a new session works afterwards, and no store command took STALL_US (best
+ * of STALL_TRIES runs, as above; 159 ms in one command before the fix). */
+static void t_many_entries_delete_all(void)
+{
+    struct http_resp r;
+    char tok[2048], sid[3][64], key[192], fresh[64];
+    long uid = new_user(tok, sizeof(tok));
+    long long best = -1, max_us, cmds;
+    json_object *l;
+    double t0;
+
+    snprintf(key, sizeof(key), "sess:user:%ld", uid);
+    for (int run = 0; run < STALL_TRIES && (best < 0 || best >= STALL_US); run++) {
+        long long now = (long long)time(NULL);
+        for (int i = 0; i < 3; i++)
+            create_session(tok, "{}", sid[i], sizeof(sid[i]));
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now - TTL_S), 0.5) == 0);
+        CU_ASSERT_FATAL(seed_index(uid, MANY_ENTRIES, (double)(now + 3600), 0.001) == 0);
+        slowlog_start();
+        t0 = fx_now_ms();
+        fx_call("DELETE", "/api/sessions", tok, NULL, &r);
+        t0 = fx_now_ms() - t0;
+        max_us = slowlog_stop(&cmds);
+        CU_ASSERT(expect_204(&r));
+        http_resp_free(&r);
+        fprintf(stderr, "\n    delete-all over %d index entries: %.0f ms, %lld store commands, longest %lld us",
+                2 * MANY_ENTRIES + 3, t0, cmds, max_us);
+        for (int i = 0; i < 3; i++) {
+            session_req("GET", sid[i], tok, &r);
+            CU_ASSERT(expect_404(&r));
+            http_resp_free(&r);
+        }
+        CU_ASSERT_EQUAL(store_cli("EXISTS", key), 0);
+        if (max_us >= 0 && (best < 0 || max_us < best))
+            best = max_us;
+    }
+    fprintf(stderr, "\n");
+    CU_ASSERT(best >= 0 && best < STALL_US);
+    create_session(tok, "{}", fresh, sizeof(fresh));
+    l = list_sessions(tok);
+    CU_ASSERT(l != NULL && json_object_array_length(l) == 1 && list_has(l, fresh));
+    json_object_put(l);
+}
+
 static int suite_setup(void)
 {
     fx_admin_token(admin_token, sizeof(admin_token));
@@ -597,6 +883,10 @@ int main(void)
         {"GET /api/sessions: the caller's live sessions", t_list},
         {"DELETE /api/sessions: logs out everywhere, others survive", t_delete_all},
         {"DELETE /api/sessions as admin: only the admin's own", t_delete_all_admin_scope},
+        {"cap: cap + 3 creates leave the newest cap", t_cap},
+        {"cap: holds under simultaneous creates, oldest go", t_cap_concurrent},
+        {"list: 50,000 stale index entries, no store stall", t_many_entries_list},
+        {"delete all: 50,000 stale index entries, no store stall", t_many_entries_delete_all},
         {NULL, NULL},
     };
     return fx_run_suite("integration_sessions", cases, suite_setup, NULL);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Integration: one responder under valgrind (memcheck, full leak check) on
 # its own FastCGI socket, against the test stack, driven through every kind
-# of route (cache hit and miss, auth, writes, errors, sessions, metrics),
-# then stopped with SIGTERM: no memory error, nothing definitely or
+# of route (cache hit and miss, auth, writes, errors, sessions, metrics) and
+# a log reopen (SIGUSR2), then stopped with SIGTERM: no memory error, nothing definitely or
 # indirectly lost. Skips (77) outside `scripts/stack test`, or under the
 # sanitizer build (valgrind and ASan cannot run together).
 [ -n "${BASE_URL:-}" ] && [ -n "${GUILD_CONF:-}" ] || { echo "no test stack: skip"; exit 77; }
@@ -53,6 +53,8 @@ fcgi POST /api/users/1/missions '{"mission_id":2}' >/dev/null
 fcgi POST "/api/users/1/missions/5/complete?score=70" >/dev/null
 fcgi PUT /api/users/1 '{"full_name":"Valgrind Admin"}' >/dev/null
 fcgi POST /api/sessions '{"cart":[1,2,3]}' >/dev/null
+kill -USR2 "$(cat "$dir/pid")"   # a log rotation's reopen, with the workers' buffers
+sleep 0.5
 fcgi POST /api/cache/warm >/dev/null
 sleep 1
 fcgi DELETE "/api/cache/clear?pattern=leaderboard:*" >/dev/null

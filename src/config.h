@@ -42,6 +42,7 @@ struct config {
     char *jwt_secret;
     int token_expire_minutes;
     int password_cost;
+    int password_concurrency; /* password hashes at once per host: -1 auto, 0 no cap (pwgate.h) */
     /* cache lifetimes */
     int cache_ttl_analytics_s;
     int cache_ttl_user_s;

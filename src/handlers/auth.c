@@ -115,18 +115,15 @@ static int check_password(struct req *rq, struct resp *rs, const char *username,
 }
 
 /* One login attempt, inside a password-check slot. */
-static int login(struct req *rq, struct resp *rs)
+static int login(struct req *rq, struct resp *rs, const char *username, const char *password)
 {
     const struct rate_setting *rate = &rq->app->cfg.rl_login;
     struct rl_policy policy = {"login", rate->limit, rate->window_s};
     struct rl_result guard = {.rc = RL_UNAVAILABLE};
-    const char *username, *password;
     char member[160];
     struct user u;
     int status;
 
-    if ((status = read_credentials(rq, rs, &username, &password)) != 0)
-        return status;
     /* brute force: the attempt is reserved before the password is checked,
      * atomically, so parallel guesses cannot slip past the limit */
     if (policy.limit > 0 && strlen(username) <= 255) {
@@ -151,14 +148,18 @@ static int login(struct req *rq, struct resp *rs)
 
 int auth_login(struct req *rq, struct resp *rs)
 {
+    const char *username, *password;
     int token, status;
 
-    /* the slot comes first: a refused attempt costs no Redis or MariaDB round
-     * trip (under a flood, most are refused) and counts as no guess; and it
-     * is given back on every path, as login() returns through here */
+    if ((status = read_credentials(rq, rs, &username, &password)) != 0)
+        return status; /* bad input is a 422 even when the host is busy */
+    /* then the slot, before anything else: a refused attempt costs no Redis
+     * or MariaDB round trip (under a flood, most are refused) and counts as
+     * no guess; and it is given back on every path, as login() returns
+     * through here */
     if ((token = pwgate_enter(&rq->app->cfg)) == 0)
         return auth_busy(rs);
-    status = login(rq, rs);
+    status = login(rq, rs, username, password);
     pwgate_leave(token);
     return status;
 }

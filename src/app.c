@@ -8,6 +8,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "pwgate.h"
 #include "ratelimit.h"
 #include "redis_conn.h"
 #include "sessions.h"
@@ -30,6 +31,7 @@ int app_process_open(struct config *cfg, const char *conf_file, char *err, size_
     }
     if (metrics_open(cfg->metrics_file) != 0)
         log_msg(LOG_WARN, "metrics: cannot map the shared segment; /metrics will be empty");
+    pwgate_init(); /* slots a killed predecessor held */
     cache_init();
     ratelimit_init();
     sessions_init();

@@ -15,7 +15,7 @@
 #define GUILD_DATADIR "/usr/local/share/guild"
 #endif
 
-enum kind { K_STR, K_INT, K_RATE };
+enum kind { K_STR, K_INT, K_RATE, K_AUTO_INT }; /* K_AUTO_INT: "auto" (-1) or an int */
 
 struct setting {
     const char *name;
@@ -28,6 +28,7 @@ struct setting {
 #define S(name, field, def) {name, K_STR, offsetof(struct config, field), def, 0, 0}
 #define I(name, field, def, lo, hi) {name, K_INT, offsetof(struct config, field), def, lo, hi}
 #define R(name, field, def) {name, K_RATE, offsetof(struct config, field), def, 0, 0}
+#define A(name, field, def, lo, hi) {name, K_AUTO_INT, offsetof(struct config, field), def, lo, hi}
 
 static const struct setting settings[] = {
     S("GUILD_DB_HOST", db_host, "127.0.0.1"),
@@ -56,6 +57,7 @@ static const struct setting settings[] = {
     I("ACCESS_TOKEN_EXPIRE_MINUTES", token_expire_minutes, "30", 1, 525600),
     I("GUILD_TOKEN_MAX_AGE_MINUTES", token_max_age_minutes, "1440", 1, 5256000),
     I("GUILD_PASSWORD_COST", password_cost, "10", 4, 16),
+    A("GUILD_PASSWORD_CONCURRENCY", password_concurrency, "auto", 0, 64),
     I("GUILD_CACHE_TTL_ANALYTICS_S", cache_ttl_analytics_s, "300", 1, 86400),
     I("GUILD_CACHE_TTL_USER_S", cache_ttl_user_s, "600", 1, 86400),
     I("GUILD_CACHE_LOCK_MS", cache_lock_ms, "5000", 10, 600000),
@@ -139,9 +141,14 @@ static int apply(struct config *c, const struct setting *s, const char *value, c
         }
         return 0;
     }
-    if (s->kind == K_INT) {
+    if (s->kind == K_AUTO_INT && strcmp(value, "auto") == 0) {
+        *(int *)(void *)(base + s->off) = -1;
+        return 0;
+    }
+    if (s->kind == K_INT || s->kind == K_AUTO_INT) {
         if (config_parse_int(value, s->min, s->max, (int *)(void *)(base + s->off)) != 0) {
-            snprintf(err, errsz, "%s must be an integer in [%ld, %ld]", s->name, s->min, s->max);
+            snprintf(err, errsz, "%s must be %san integer in [%ld, %ld]", s->name,
+                     s->kind == K_AUTO_INT ? "auto or " : "", s->min, s->max);
             return -1;
         }
         return 0;

@@ -43,6 +43,7 @@ struct config {
     int token_expire_minutes;
     int token_max_age_minutes; /* a refresh chain's absolute lifetime from the login */
     int password_cost;
+    int password_concurrency; /* password hashes at once per host: -1 auto, 0 no cap (pwgate.h) */
     /* cache lifetimes */
     int cache_ttl_analytics_s;
     int cache_ttl_user_s;

@@ -54,6 +54,8 @@ struct segment {
     uint64_t store_mem_valid;
     uint64_t store_mem_used;
     uint64_t store_mem_max;
+    uint64_t password_checks[2]; /* refused, admitted */
+    unsigned long long pw_slots[METRICS_PW_SLOTS]; /* not a metric: pwgate.c's slots */
 };
 
 #define STORE_MEM_INTERVAL_MS 1000
@@ -243,6 +245,17 @@ void metrics_cache_dirty_clear(unsigned long long seen)
                                     __ATOMIC_RELAXED);
 }
 
+unsigned long long *metrics_pw_slots(void)
+{
+    return seg != NULL ? seg->pw_slots : NULL;
+}
+
+void metrics_password_check(bool admitted)
+{
+    if (seg != NULL)
+        add(&seg->password_checks[admitted], 1);
+}
+
 /* ---- rendering ---- */
 
 struct out {
@@ -339,6 +352,25 @@ static void render_requests(struct out *o)
     }
 }
 
+static void render_passwords(struct out *o)
+{
+    unsigned busy = 0;
+
+    for (size_t i = 0; i < METRICS_PW_SLOTS; i++)
+        busy += __atomic_load_n(&seg->pw_slots[i], __ATOMIC_RELAXED) != 0;
+    put(o, "# HELP guild_password_checks_total Password hashes and checks: admitted, or refused "
+           "(503) because the host ran its GUILD_PASSWORD_CONCURRENCY already.\n"
+           "# TYPE guild_password_checks_total counter\n"
+           "guild_password_checks_total{result=\"admitted\"} %llu\n"
+           "guild_password_checks_total{result=\"busy\"} %llu\n",
+        (unsigned long long)get(&seg->password_checks[1]),
+        (unsigned long long)get(&seg->password_checks[0]));
+    put(o, "# HELP guild_password_slots_in_use Password hashes running on this host now.\n"
+           "# TYPE guild_password_slots_in_use gauge\n"
+           "guild_password_slots_in_use %u\n",
+        busy);
+}
+
 static void render_rest(struct out *o)
 {
     static const char *const results[] = {"hit", "miss", "bypass"};
@@ -375,6 +407,7 @@ static void render_rest(struct out *o)
            "# TYPE guild_mysql_errors_total counter\n"
            "guild_mysql_errors_total %llu\n",
         (unsigned long long)get(&seg->mysql_errors));
+    render_passwords(o);
     put(o, "# HELP guild_responder_starts_total Responder processes started (restarts included).\n"
            "# TYPE guild_responder_starts_total counter\n"
            "guild_responder_starts_total %llu\n",

@@ -49,6 +49,15 @@ bool metrics_cache_dirty_tracked(void);
 unsigned long long metrics_cache_dirty_get(void);
 void metrics_cache_dirty_clear(unsigned long long seen);
 
+/* The password gate's slot table (pwgate.c), kept in this segment so that
+ * every responder of the host shares it: METRICS_PW_SLOTS words, each 0
+ * (free) or its holder's identity. NULL when the segment is not mapped. */
+#define METRICS_PW_SLOTS 64
+unsigned long long *metrics_pw_slots(void);
+/* One password hash or check: admitted (run) or refused (the host was at
+ * its cap: 503). */
+void metrics_password_check(bool admitted);
+
 /* The Prometheus text exposition (format 0.0.4) in the arena; NULL on
  * exhaustion. *len is its length. */
 char *metrics_render(struct arena *a, size_t *len);

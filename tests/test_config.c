@@ -22,8 +22,8 @@ static const char *const all_settings[] = {
     "GUILD_STORE_REDIS_DB", "GUILD_STORE_REDIS_PASSWORD", "GUILD_REDIS_CONNECT_TIMEOUT_MS",
     "GUILD_REDIS_TIMEOUT_MS", "GUILD_REDIS_PREFIX", "GUILD_RECONNECT_INTERVAL_MS",
     "GUILD_JWT_SECRET", "ACCESS_TOKEN_EXPIRE_MINUTES", "GUILD_PASSWORD_COST",
-    "GUILD_CACHE_TTL_ANALYTICS_S", "GUILD_CACHE_TTL_USER_S", "GUILD_LOG_FILE",
-    "GUILD_MIGRATIONS_DIR", "GUILD_SESSIONS_PER_USER",
+    "GUILD_PASSWORD_CONCURRENCY", "GUILD_CACHE_TTL_ANALYTICS_S", "GUILD_CACHE_TTL_USER_S",
+    "GUILD_LOG_FILE", "GUILD_MIGRATIONS_DIR", "GUILD_SESSIONS_PER_USER",
 };
 
 #define SECRET32 "0123456789abcdef0123456789abcdef"
@@ -425,6 +425,40 @@ static void t_sessions_per_user(void)
     }
 }
 
+/* GUILD_PASSWORD_CONCURRENCY: auto (the default, -1), 0 (no cap) or 1..64. */
+static void t_password_concurrency(void)
+{
+    static const struct {
+        const char *text;
+        int rc, want;
+    } cases[] = {
+        {"", 0, -1},
+        {"GUILD_PASSWORD_CONCURRENCY=auto\n", 0, -1},
+        {"GUILD_PASSWORD_CONCURRENCY=0\n", 0, 0},
+        {"GUILD_PASSWORD_CONCURRENCY=12\n", 0, 12},
+        {"GUILD_PASSWORD_CONCURRENCY=64\n", 0, 64},
+        {"GUILD_PASSWORD_CONCURRENCY=65\n", -1, 0},
+        {"GUILD_PASSWORD_CONCURRENCY=-1\n", -1, 0},
+        {"GUILD_PASSWORD_CONCURRENCY=Auto\n", -1, 0},
+        {"GUILD_PASSWORD_CONCURRENCY=\n", -1, 0},
+    };
+    struct config c;
+    char err[256];
+
+    clear_env();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        CU_ASSERT_EQUAL(load_text(&c, cases[i].text, CONFIG_NEED_NOTHING, err, sizeof(err)),
+                        cases[i].rc);
+        if (cases[i].rc == 0) {
+            CU_ASSERT_EQUAL(c.password_concurrency, cases[i].want);
+        } else {
+            CU_ASSERT_PTR_NOT_NULL(strstr(err, "GUILD_PASSWORD_CONCURRENCY must be auto or"));
+        }
+        config_cleanup(&c);
+    }
+}
+
 static void t_cleanup_zeroed(void)
 {
     struct config c;
@@ -452,6 +486,7 @@ int main(void)
         {"redis_prefix_length", t_redis_prefix_length},
         {"trusted_proxies_and_rates", t_trusted_proxies_and_rates},
         {"sessions_per_user", t_sessions_per_user},
+        {"password_concurrency", t_password_concurrency},
         {"cleanup_zeroed", t_cleanup_zeroed},
         {NULL, NULL},
     };

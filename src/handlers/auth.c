@@ -1,7 +1,8 @@
 /* auth handlers: register, token/login, refresh.
  * Login answers a wrong username and a wrong password identically and in
  * about the same time (an unknown user still costs one hash verification).
- * Tokens: see auth.c. */
+ * Every attempt holds one of the host's password-check slots (pwgate.h)
+ * from start to end, or gets a 503 at once. Tokens: see auth.c. */
 #include "handlers/handlers.h"
 
 #include <json-c/json.h>
@@ -19,6 +20,7 @@
 #include "jsonx.h"
 #include "metrics.h"
 #include "password.h"
+#include "pwgate.h"
 #include "ratelimit.h"
 #include "req.h"
 #include "resp.h"
@@ -97,8 +99,15 @@ static int read_credentials(struct req *rq, struct resp *rs, const char **userna
     return v.n > 0 ? resp_validation(rs, &v) : 0;
 }
 
+int auth_busy(struct resp *rs)
+{
+    resp_header(rs, "Retry-After", "1");
+    return resp_error(rs, 503, "Server busy, try again shortly");
+}
+
 /* Checks the password of username; 0 when it matches (u filled), else the
- * status it set. An unknown user costs one hash verification too. */
+ * status it set. An unknown user costs one hash verification too. The
+ * caller holds a password-check slot. */
 static int check_password(struct req *rq, struct resp *rs, const char *username,
                           const char *password, struct user *u)
 {
@@ -116,23 +125,16 @@ static int check_password(struct req *rq, struct resp *rs, const char *username,
     return 0;
 }
 
-int auth_login(struct req *rq, struct resp *rs)
+/* One login attempt, inside a password-check slot. */
+static int login(struct req *rq, struct resp *rs, const char *username, const char *password)
 {
     const struct rate_setting *rate = &rq->app->cfg.rl_login;
     struct rl_policy policy = {"login", rate->limit, rate->window_s};
     struct rl_result guard = {.rc = RL_UNAVAILABLE};
-    const char *username, *password;
     char member[160];
     struct user u;
     int status;
 
-    if ((status = read_credentials(rq, rs, &username, &password)) != 0)
-        return status;
-    /* every spelling that reaches one row is one account: to the limiter
-     * and to the look-up alike */
-    if ((username = arena_strndup(rq->arena, username,
-                                  validate_username_canonical_len(username))) == NULL)
-        return resp_error(rs, 500, "Internal Server Error");
     /* brute force: the attempt is reserved before the password is checked,
      * atomically, so parallel guesses cannot slip past the limit */
     if (policy.limit > 0 && strlen(username) <= 255) {
@@ -153,6 +155,29 @@ int auth_login(struct req *rq, struct resp *rs)
     if (!u.is_active)
         return resp_error(rs, 403, "Inactive user");
     return issue(rq, rs, &u, 0);
+}
+
+int auth_login(struct req *rq, struct resp *rs)
+{
+    const char *username, *password;
+    int token, status;
+
+    if ((status = read_credentials(rq, rs, &username, &password)) != 0)
+        return status; /* bad input is a 422 even when the host is busy */
+    /* every spelling that reaches one row is one account: to the limiter
+     * and to the look-up alike */
+    if ((username = arena_strndup(rq->arena, username,
+                                  validate_username_canonical_len(username))) == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
+    /* then the slot, before anything else: a refused attempt costs no Redis
+     * or MariaDB round trip (under a flood, most are refused) and counts as
+     * no guess; and it is given back on every path, as login() returns
+     * through here */
+    if ((token = pwgate_enter(&rq->app->cfg)) == 0)
+        return auth_busy(rs);
+    status = login(rq, rs, username, password);
+    pwgate_leave(token);
+    return status;
 }
 
 int auth_logout(struct req *rq, struct resp *rs)

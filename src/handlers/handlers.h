@@ -22,6 +22,8 @@ int auth_register(struct req *rq, struct resp *rs);
 int auth_login(struct req *rq, struct resp *rs);
 int auth_refresh(struct req *rq, struct resp *rs);
 int auth_logout(struct req *rq, struct resp *rs);
+/* 503 + Retry-After: the host runs its cap of password hashes (pwgate.h). */
+int auth_busy(struct resp *rs);
 
 /* users.c: /api/users */
 int users_create(struct req *rq, struct resp *rs);

@@ -19,6 +19,7 @@
 #include "handlers/views.h"
 #include "missions.h"
 #include "password.h"
+#include "pwgate.h"
 #include "req.h"
 #include "resp.h"
 #include "validate.h"
@@ -85,9 +86,14 @@ int users_create_from_body(struct req *rq, struct resp *rs, enum users_dup_style
         snprintf(u.full_name, sizeof(u.full_name), "%s", full_name);
     snprintf(u.guild_rank, sizeof(u.guild_rank), "%s", missions_rank(0));
     u.is_active = true;
-    if (password_hash(password, rq->app->cfg.password_cost, u.hashed_password,
-                      sizeof(u.hashed_password)) != 0)
+    switch (pwgate_hash(&rq->app->cfg, password, u.hashed_password, sizeof(u.hashed_password))) {
+    case PWGATE_OK:
+        break;
+    case PWGATE_BUSY:
+        return auth_busy(rs);
+    default:
         return resp_error(rs, 500, "Internal Server Error");
+    }
     rc = db_user_insert(rq->app->db, &u);
     if (rc == DB_DUP) {
         if (style == USERS_DUP_COMBINED)
@@ -276,8 +282,14 @@ int users_update(struct req *rq, struct resp *rs)
     if (forbidden)
         return resp_error(rs, 403, "Admin privileges required to change these fields");
     if (upd.set_password) {
-        if (password_hash(upd.hashed_password, rq->app->cfg.password_cost, hash, sizeof(hash)))
+        switch (pwgate_hash(&rq->app->cfg, upd.hashed_password, hash, sizeof(hash))) {
+        case PWGATE_OK:
+            break;
+        case PWGATE_BUSY:
+            return auth_busy(rs);
+        default:
             return resp_error(rs, 500, "Internal Server Error");
+        }
         upd.hashed_password = hash;
     }
     rc = db_user_update(rq->app->db, id, &upd);

@@ -553,28 +553,50 @@ static int read_current(struct app *app, const struct lookup *lk, redisReply *ou
     return redis_conn_pipeline(app->cache_redis, 3, argcs, argvs, NULL, (struct redisReply **)out);
 }
 
+/* read_current plus whether the entry's recompute lock still exists, in the
+ * same round trip: 0 and four replies (caller frees), or -1. */
+static int read_waiting(struct app *app, const struct lookup *lk, const char *lock_key,
+                        redisReply *out[4])
+{
+    const char *cmds[4][2] = {{"GET", lk->gen_key}, {"GET", lk->all_key}, {"GET", lk->entry_key},
+                              {"EXISTS", lock_key}};
+    const char **argvs[4] = {cmds[0], cmds[1], cmds[2], cmds[3]};
+    const int argcs[4] = {2, 2, 2, 2};
+
+    return redis_conn_pipeline(app->cache_redis, 4, argcs, argvs, NULL, (struct redisReply **)out);
+}
+
 /* A request whose entry another request is computing: look every 10 ms for
- * at most the configured wait, then compute without the lock. */
+ * at most the configured wait, then compute without the lock. The wait also
+ * ends as soon as the lock is gone without a current entry: the holder's
+ * answer was not stored (a write moved the generations meanwhile, or it
+ * failed), and polling longer would only hold this worker for nothing. */
 static int wait_for(struct req *rq, struct resp *rs, const struct cache_spec *spec,
                     cache_compute_fn compute, struct lookup *lk)
 {
     struct app *app = rq->app;
     double deadline = clock_ms() + app->cfg.cache_lock_wait_ms;
+    const char *lock_key = arena_sprintf(&app->arena, "%s|lock", lk->entry_key);
 
+    if (lock_key == NULL)
+        return resp_error(rs, 500, "Internal Server Error");
     while (clock_ms() < deadline) {
-        redisReply *r[3];
-        int status = -1;
+        redisReply *r[4];
+        int status = -1, released;
 
         usleep(CACHE_POLL_US);
-        if (read_current(app, lk, r) != 0)
+        if (read_waiting(app, lk, lock_key, r) != 0)
             return bypass(rq, rs, compute);
         if (r[0]->type == REDIS_REPLY_STRING && r[1]->type == REDIS_REPLY_STRING &&
             r[2]->type == REDIS_REPLY_STRING && is_current(r[2]->str, r[2]->len, r[0]->str, r[1]->str))
             status = answer_stored(rq, rs, r[2]->str, r[2]->len);
-        for (int i = 0; i < 3; i++)
+        released = r[3]->type == REDIS_REPLY_INTEGER && r[3]->integer == 0;
+        for (int i = 0; i < 4; i++)
             freeReplyObject(r[i]);
         if (status >= 0)
             return status;
+        if (released)
+            break;
     }
     /* given up: compute under the generations seen now */
     {

@@ -7,7 +7,8 @@
  * - verify_fresh: no stale read. Once the stack serves from the cache again,
  *   the cached routes (user stats, leaderboard, mission stats, users/{id},
  *   performance) must equal what MariaDB says, read twice (the second read is
- *   a HIT); then one more write and the same reads again.
+ *   a HIT); then one more write (the next mission of a user whose rows were
+ *   just cached; recorded in its ledger) and the same reads again.
  * MariaDB is read through $MYSQL_CLI (stack.env), the API through base_url.
  * Each function fills its counters in *v and returns the number of problems
  * (0: all good), with the first few described in v->notes. */
@@ -30,7 +31,7 @@ struct verify {
 
 int verify_writes(const struct load *l, struct verify *v);
 int verify_sessions(const struct load *l, const char *base_url, struct verify *v);
-int verify_fresh(const struct load *l, const char *base_url, struct verify *v);
+int verify_fresh(struct load *l, const char *base_url, struct verify *v);
 
 /* Runs query through $MYSQL_CLI -N -B; calls row(fields, nfields, ctx) for
  * each output row (tab-separated, at most 16 fields). Returns the number of

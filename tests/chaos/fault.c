@@ -183,6 +183,7 @@ int fault_run(const struct fault_plan *plan, struct load *l, struct fault_timeli
     char args[64];
     pid_t redis;
     int rc = 0;
+    int64_t t0;
 
     memset(tl, 0, sizeof(*tl));
     sleep_until(l, plan->warmup_us);
@@ -199,8 +200,10 @@ int fault_run(const struct fault_plan *plan, struct load *l, struct fault_timeli
             return -1;
         sleep_until(l, tl->t_fault_us + plan->hold_us);
         snprintf(args, sizeof(args), "start %s", svc);
+        t0 = load_now_us(l);
         rc = stack(args, tl);
         tl->t_restore_us = load_now_us(l);
+        tl->restore_cmd_us = tl->t_restore_us - t0;
         return rc;
     case FAULT_CACHE_STALL:
         if ((redis = pid_of("REDIS_CACHE_PID")) <= 0 || kill(redis, SIGSTOP) != 0) {

@@ -193,7 +193,12 @@ static void recovery(const struct report *r, enum fault_kind k, const struct fau
     } else if (r->recovery_ms < 0) {
         snprintf(buf, sz, "no degraded answer");
     } else {
-        snprintf(buf, sz, "%.2f s (%zu degraded answers)", r->recovery_ms / 1000.0, r->degraded);
+        if (tl->restore_cmd_us > 0)
+            snprintf(buf, sz, "%.2f s (start took %.1f s; %zu degraded answers)",
+                     r->recovery_ms / 1000.0, tl->restore_cmd_us / 1e6, r->degraded);
+        else
+            snprintf(buf, sz, "%.2f s (%zu degraded answers)", r->recovery_ms / 1000.0,
+                     r->degraded);
     }
 }
 

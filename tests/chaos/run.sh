@@ -74,6 +74,13 @@ MAX_REC=${CHAOS_MAX_RECOVERY_MS:-5000}
 
 load_stack_env
 REPORT=${CHAOS_REPORT:-$WORK/report-$STAMP.md}
+# each fault is judged by the counters it leaves: start from counters equal to the tables
+# (something that wrote around the API, e.g. a SQL reset, may have left them apart)
+if ! out=$(ctl verify-summaries 2>&1); then
+    warn "the analytics counters differed from the tables before the run: rebuilding them"
+    printf '%s\n' "$out" | head -5 >&2
+    ctl rebuild-summaries >/dev/null || die "guildctl rebuild-summaries failed"
+fi
 begin_config
 
 # ---- the faults ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  *                     acknowledged write in MariaDB, no stale read.
  *   chaos load        the same load with no fault (soak, valgrind): every
  *                     answer must be a 2xx and every acknowledged write found.
- * Thin main: options, then load.c, fault.c, verify.c and report.c.
+ * Thin main: options, then load.c, fault.c, fresh.c, verify.c and report.c.
  * Exit status: 0 all checks passed, 1 a check failed, 2 bad usage or setup. */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fresh.h"
 #include "load.h"
 #include "report.h"
 #include "verify.h"
@@ -180,7 +181,7 @@ int main(int argc, char **argv)
         load_stop(&l, 1);
     }
     if (o.fresh && o.fault != FAULT_NONE)
-        verify_fresh(&l, base, &v);
+        fresh_check(&l, base, &v);
     if (o.verify) {
         verify_writes(&l, &v);
         verify_sessions(&l, base, &v);

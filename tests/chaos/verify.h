@@ -1,15 +1,12 @@
-/* verify: what the chaos tools check once a load has stopped.
+/* verify: that no acknowledged write was lost, once a load has stopped.
  * - verify_writes: every acknowledged write is in MariaDB (registrations,
  *   mission starts and completions, with the score sent), every user's totals
  *   agree with its progress rows, and a user whose writes all got a definite
  *   answer has exactly the total the last completion announced.
  * - verify_sessions: every acknowledged session is still readable by its owner.
- * - verify_fresh: no stale read. Once the stack serves from the cache again,
- *   the cached routes (user stats, leaderboard, mission stats, users/{id},
- *   performance) must equal what MariaDB says, read twice (the second read is
- *   a HIT); then one more write (the next mission of a user whose rows were
- *   just cached; recorded in its ledger) and the same reads again.
- * MariaDB is read through $MYSQL_CLI (stack.env), the API through base_url.
+ * Also the counters and notes every check fills (fresh.c's too), and the
+ * MariaDB access they share. MariaDB is read through $MYSQL_CLI (stack.env),
+ * the API through base_url.
  * Each function fills its counters in *v and returns the number of problems
  * (0: all good), with the first few described in v->notes. */
 #ifndef GUILD_CHAOS_VERIFY_H
@@ -24,14 +21,16 @@ struct verify {
     long totals_checked, totals_bad;   /* per-user XP / missions consistency */
     long sessions_acked, sessions_found;
     long fresh_checked, fresh_stale;   /* cached figures compared with MariaDB */
-    long settle_ms;                    /* wait until the cache served again (verify_fresh) */
+    long settle_ms;                    /* wait until the cache served again (fresh_check) */
     int problems;
     char notes[1024];
 };
 
 int verify_writes(const struct load *l, struct verify *v);
 int verify_sessions(const struct load *l, const char *base_url, struct verify *v);
-int verify_fresh(struct load *l, const char *base_url, struct verify *v);
+
+/* Counts a problem and appends its description (printf-style) to v->notes. */
+void verify_note(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Runs query through $MYSQL_CLI -N -B; calls row(fields, nfields, ctx) for
  * each output row (tab-separated, at most 16 fields). Returns the number of

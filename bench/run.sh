@@ -336,8 +336,8 @@ warm() {
 # lock + insert intention; the responder answers 503 and does not retry). With it, each
 # user's new rows have a gap of their own, as for any user with some history.
 # BENCH_WRITE_POOL_FRESH=1 leaves the anchors out (users without any progress, as right
-# after registering): it reproduces the deadlock. Then the cache is cleared (the reset
-# went around the API) and the analytics re-warmed.
+# after registering): it reproduces the deadlock. Then the analytics counters are recomputed
+# and the cache is cleared (the reset went around the API), and the analytics re-warmed.
 reset_write_pool() {
     local anchors="INSERT INTO mission_progress (user_id, mission_id, mission_name, status,
                 score, started_at, completed_at, created_at)
@@ -351,6 +351,8 @@ reset_write_pool() {
     fi
     sql "DELETE p FROM mission_progress p JOIN users u ON u.id = p.user_id WHERE u.$POOL_RANGE;
          $anchors"
+    # the reset went around the API: the analytics counters must follow the tables again
+    ctl rebuild-summaries >/dev/null || die "guildctl rebuild-summaries failed"
     clear_cache
     warm
 }

@@ -57,6 +57,10 @@ int resp_header(struct resp *rs, const char *name, const char *fmt, ...)
     if ((size_t)n + 3 > room) { /* a long value: grow, format again */
         if (headers_reserve(rs, nlen + 2 + (size_t)n + 3) != 0)
             return -1;
+        /* the buffer may have moved: it kept only the finished lines, so
+         * the name goes in again */
+        memcpy(rs->headers + rs->headers_len, name, nlen);
+        memcpy(rs->headers + rs->headers_len + nlen, ": ", 2);
         room = rs->headers_cap - rs->headers_len - nlen - 2;
         va_start(ap, fmt);
         vsnprintf(rs->headers + rs->headers_len + nlen + 2, room, fmt, ap);

@@ -287,6 +287,52 @@ static void t_resp_headers(void)
     arena_cleanup(&a);
 }
 
+/* A header whose value does not fit in what is left of the header buffer,
+ * added when the buffer must move to grow: its name must move with it. Every
+ * fill level of the first buffer against short and long values, in an arena
+ * reused as between requests, so the memory a lost name would leave holds a
+ * previous request's bytes (found by the chaos load: the session cookie after
+ * the rate-limit headers went out as "d_sess179630guild_session=...", and
+ * nginx answered 502). */
+static void t_resp_header_grows(void)
+{
+    struct arena a;
+    struct resp rs;
+    char value[400], line[512], *fill, *old;
+    size_t pre, vlen;
+
+    arena_init(&a, CAP);
+    for (pre = 0; pre <= 300; pre += 1) {
+        for (vlen = 1; vlen < sizeof(value); vlen += 13) {
+            old = arena_alloc(&a, 4096); /* the previous request */
+            CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+            memset(old, '#', 4096);
+            arena_reset(&a);
+            resp_init(&rs, &a);
+            fill = arena_alloc(&a, pre + 1);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(fill);
+            memset(fill, 'f', pre);
+            fill[pre] = '\0';
+            memset(value, 'v', vlen);
+            value[vlen] = '\0';
+            if (pre > 0)
+                CU_ASSERT_EQUAL_FATAL(resp_header(&rs, "X-Fill", "%s", fill), 0);
+            CU_ASSERT_EQUAL_FATAL(resp_header(&rs, "Set-Cookie", "%s", value), 0);
+            CU_ASSERT_EQUAL_FATAL(resp_header(&rs, "X-After", "%d", 1), 0);
+            snprintf(line, sizeof(line), "Set-Cookie: %s\r\nX-After: 1\r\n", value);
+            CU_ASSERT_TRUE_FATAL(rs.headers_len >= strlen(line));
+            if (memcmp(rs.headers + rs.headers_len - strlen(line), line, strlen(line)) != 0) {
+                fprintf(stderr, "fill %zu, value %zu: %.*s\n", pre, vlen, (int)rs.headers_len,
+                        rs.headers);
+                CU_FAIL_FATAL("a header lost its name when the buffer grew");
+            }
+            CU_ASSERT_TRUE(resp_has_header(&rs, "Set-Cookie"));
+            arena_reset(&a);
+        }
+    }
+    arena_cleanup(&a);
+}
+
 int main(void)
 {
     static const struct test_case cases[] = {
@@ -301,6 +347,7 @@ int main(void)
         {"resp_error_arena_exhausted", t_resp_error_arena_exhausted},
         {"resp_unauthorized", t_resp_unauthorized},
         {"resp_headers", t_resp_headers},
+        {"resp_header_grows", t_resp_header_grows},
         {NULL, NULL},
     };
     return testutil_run("validate", cases, NULL, NULL);

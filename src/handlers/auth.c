@@ -148,8 +148,14 @@ static int login(struct req *rq, struct resp *rs, const char *username, const ch
             return guard_too_many(rs, &guard);
         }
     }
-    if ((status = check_password(rq, rs, username, password, &u)) != 0)
-        return status; /* a failure keeps its reservation: it counts */
+    if ((status = check_password(rq, rs, username, password, &u)) != 0) {
+        /* a wrong guess keeps its reservation: it counts. An attempt the
+         * database could not judge (503) is no guess: counting it would lock
+         * out, once MariaDB is back, everyone who retried meanwhile. */
+        if (status != 401 && guard.rc == RL_ALLOWED)
+            ratelimit_login_forgive(rq->app, rq->client_ip, username, member);
+        return status;
+    }
     if (guard.rc == RL_ALLOWED) /* a success does not count, and clears nothing else */
         ratelimit_login_forgive(rq->app, rq->client_ip, username, member);
     if (!u.is_active)

@@ -74,7 +74,7 @@ static const struct setting settings[] = {
     S("GUILD_METRICS_ALLOW", metrics_allow, "127.0.0.1, ::1"),
     I("GUILD_SESSIONS_PER_USER", sessions_per_user, "50", 1, 10000),
     I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
-    I("GUILD_FCGI_STANDBY_THREADS", fcgi_standby_threads, "4", 0, 64),
+    I("GUILD_FCGI_STANDBY_THREADS", fcgi_standby_threads, "1", 0, 64),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_REQUEST_LOG", request_log, "buffered"),
     S("GUILD_METRICS_FILE", metrics_file, ""),

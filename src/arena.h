@@ -29,7 +29,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 
 /* printf into the arena; NULL on exhaustion. */
 char *arena_sprintf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *arena_vsprintf(struct arena *a, const char *fmt, va_list ap);
+char *arena_vsprintf(struct arena *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Frees everything but the first chunk, so a steady workload does not malloc. */
 void arena_reset(struct arena *a);

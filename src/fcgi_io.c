@@ -32,8 +32,11 @@ static char *clean_path(struct arena *a, const char *doc_uri, const char *req_ur
         len = strcspn(src, "?");
         if ((p = arena_alloc(a, len + 2)) == NULL)
             return NULL;
-        if ((n = req_url_decode(p, src, len, false)) < 0) {
-            memcpy(p, src, len); /* keep it raw: it will match no route */
+        /* a malformed escape, or a %00 that would cut the path short as a C
+         * string ("/metrics%00" read as "/metrics"): keep it raw, it will
+         * match no route */
+        if ((n = req_url_decode(p, src, len, false)) < 0 || memchr(p, '\0', (size_t)n) != NULL) {
+            memcpy(p, src, len);
             n = (long)len;
         }
         p[n] = '\0';

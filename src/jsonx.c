@@ -142,14 +142,20 @@ enum jsonx_rc jsonx_parse(const char *buf, size_t len, struct json_object **out)
     obj = json_tokener_parse_ex(tok, buf, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
+    /* json_tokener_continue: the text ended inside a value. A number at the
+     * very end is still open for json-c (more digits could follow), so one
+     * blank closes it, as a trailing newline would: "42" and "42\n" parse
+     * alike (found by fuzz/fuzz_json). A truncated text stays unfinished. */
+    if (jerr == json_tokener_continue && obj == NULL) {
+        obj = json_tokener_parse_ex(tok, " ", 1);
+        jerr = json_tokener_get_error(tok);
+        end = len; /* all of buf was consumed by the first call */
+    }
     json_tokener_free(tok);
     if (jerr == json_tokener_error_depth) {
         json_object_put(obj);
         return JSONX_TOO_DEEP;
     }
-    /* json_tokener_continue means the text ended mid-value; a bare number
-     * at the very end is also reported that way, but a body is never a number
-     * we accept, so both are malformed here. */
     if (jerr != json_tokener_success || obj == NULL) {
         json_object_put(obj);
         return JSONX_MALFORMED;

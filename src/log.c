@@ -250,6 +250,9 @@ static void emit(const char *line, size_t len)
 }
 
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
     char line[1024];
     size_t n;

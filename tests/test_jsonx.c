@@ -96,6 +96,29 @@ static void t_parse_truncated(void)
     CU_ASSERT_EQUAL(parse_n("{\"a\":1}", 6), JSONX_MALFORMED);
 }
 
+/* A number that ends the text is complete, with or without a trailing blank:
+ * json-c keeps it open for more digits, and "42" was malformed while "42\n"
+ * parsed (found by fuzz/fuzz_json: jsonx_parse refused jsonx_to_string's 42). */
+static void t_parse_number_at_end(void)
+{
+    struct json_object *o = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(jsonx_parse("42", 2, &o), JSONX_OK);
+    CU_ASSERT_TRUE(json_object_is_type(o, json_type_int));
+    CU_ASSERT_EQUAL(json_object_get_int64(o), 42);
+    json_object_put(o);
+    CU_ASSERT_EQUAL(parse("42\n"), JSONX_OK);
+    CU_ASSERT_EQUAL(parse("0"), JSONX_OK);
+    CU_ASSERT_EQUAL(parse("-1.5e3"), JSONX_OK);
+    CU_ASSERT_EQUAL(parse("-"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("1e"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("1e+"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("[1"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("{\"a\":12"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse("tru"), JSONX_MALFORMED);
+    CU_ASSERT_EQUAL(parse_n("{}1", 3), JSONX_MALFORMED);
+}
+
 static void t_parse_malformed(void)
 {
     CU_ASSERT_EQUAL(parse("[1,]"), JSONX_MALFORMED);
@@ -367,6 +390,7 @@ int main(void)
         {"parse_ok", t_parse_ok},
         {"parse_trailing_garbage", t_parse_trailing_garbage},
         {"parse_truncated", t_parse_truncated},
+        {"parse_number_at_end", t_parse_number_at_end},
         {"parse_malformed", t_parse_malformed},
         {"parse_rejects_json_c_leniencies", t_parse_rejects_json_c_leniencies},
         {"parse_bad_utf8", t_parse_bad_utf8},

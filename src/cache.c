@@ -372,6 +372,40 @@ static int repair_if_dirty(struct app *app)
     return 0;
 }
 
+const char *cache_lost_key(struct app *app)
+{
+    return arena_sprintf(&app->arena, "%sinv:lost", app->cfg.redis_prefix);
+}
+
+/* Counts a lost invalidation in the store role, before the write that lost
+ * it is answered: another host may reach the cache when this one cannot,
+ * and must not serve what the write changed. The count this host reaches
+ * is marked seen: its own flag is already up. */
+static void announce_lost(struct app *app)
+{
+    const char *key = cache_lost_key(app);
+    const char *argv[] = {"INCR", key};
+    redisReply *r = key ? redis_conn_command(app->store_redis, 2, argv, NULL) : NULL;
+
+    if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
+        (void)metrics_cache_lost_seen_raise((unsigned long long)r->integer);
+    } else {
+        static _Thread_local time_t last;
+        log_limited(&last, 5, LOG_ERR, "cache: a lost invalidation could not be announced to "
+                    "the other hosts (store Redis unavailable too)");
+    }
+    freeReplyObject(r);
+}
+
+void cache_note_lost(struct app *app, long long count)
+{
+    (void)app;
+    if (count > 0 && metrics_cache_lost_seen_raise((unsigned long long)count)) {
+        metrics_cache_dirty_mark();
+        log_msg(LOG_WARN, "cache: another host lost an invalidation; the cache is retired");
+    }
+}
+
 void cache_invalidate(struct app *app, const char *const *families, long long user_id,
                       unsigned user_flags)
 {
@@ -391,6 +425,7 @@ void cache_invalidate(struct app *app, const char *const *families, long long us
     for (size_t i = 0; i < n; i++)
         pending_inv_add(fams[i]);
     metrics_cache_dirty_mark(); /* the other responders must stop trusting the cache too */
+    announce_lost(app);         /* ... and those of the other hosts */
     {
         static _Thread_local time_t last;
         log_limited(&last, 5, LOG_WARN, "cache: invalidation deferred (Redis unavailable)");
@@ -1107,6 +1142,13 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
                 freeReplyObject(pf->r[at + i]);
             pf->r[at + i] = NULL;
         }
+        if (metrics_cache_dirty_get() != 0) {
+            /* the limiter brought news of a lost invalidation after this
+             * lookup left: its answer predates the repair */
+            for (int i = 0; i < CACHE_LOOKUP_CMDS - 1; i++)
+                freeReplyObject(r[i]);
+            goto bypassed;
+        }
         goto received;
     }
     switch (lookup_init(rq, spec, &lk)) {
@@ -1212,6 +1254,11 @@ int cache_blob_get(struct req *rq, const char *name, const char *family, struct 
         for (int i = 0; i < 3; i++) {
             r[i] = pf->r[i];
             pf->r[i] = NULL;
+        }
+        if (metrics_cache_dirty_get() != 0) { /* as in serve(): news after it left */
+            for (int i = 0; i < 3; i++)
+                freeReplyObject(r[i]);
+            return -1;
         }
     } else {
         if (pf != NULL && prefetch_receive(app, pf) != 0) /* keep the connection in step */

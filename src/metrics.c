@@ -58,6 +58,7 @@ struct segment {
     uint64_t store_mem_max;
     uint64_t password_checks[2]; /* refused, admitted */
     unsigned long long pw_slots[METRICS_PW_SLOTS]; /* not a metric: pwgate.c's slots */
+    uint64_t cache_lost_seen; /* not a metric: the store's lost-invalidation count, as seen */
 };
 
 #define STORE_MEM_INTERVAL_MS 1000
@@ -257,6 +258,20 @@ void metrics_cache_dirty_clear(unsigned long long seen)
     if (seg != NULL)
         __atomic_compare_exchange_n(&seg->cache_dirty, &expected, 0, false, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
+}
+
+bool metrics_cache_lost_seen_raise(unsigned long long count)
+{
+    uint64_t cur;
+
+    if (seg == NULL)
+        return false;
+    cur = get(&seg->cache_lost_seen);
+    while (cur < count)
+        if (__atomic_compare_exchange_n(&seg->cache_lost_seen, &cur, count, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return true;
+    return false;
 }
 
 unsigned long long *metrics_pw_slots(void)

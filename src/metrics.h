@@ -48,6 +48,10 @@ void metrics_cache_dirty_mark(void);
 bool metrics_cache_dirty_tracked(void);
 unsigned long long metrics_cache_dirty_get(void);
 void metrics_cache_dirty_clear(unsigned long long seen);
+/* The pool-wide count of lost invalidations across hosts (cache.c keeps it
+ * in the store role) as this host last saw it: raises it to count and
+ * returns true when count is news to this host. */
+bool metrics_cache_lost_seen_raise(unsigned long long count);
 
 /* The password gate's slot table (pwgate.c), kept in this segment so that
  * every responder of the host shares it: METRICS_PW_SLOTS words, each 0

@@ -14,6 +14,8 @@ struct redis_settings {
     char *socket; /* unix socket path; "" = TCP host:port */
     int db;
     char *password; /* "" = no AUTH */
+    char *sentinels; /* "host:port,..." of Redis Sentinels; "" = use host:port/socket */
+    char *master;    /* the Sentinels' name for this role's master */
 };
 
 struct rate_setting {

@@ -125,6 +125,6 @@ bool redis_sentinel_is_failover_error(const struct redisReply *r)
      * ("READONLY You can't write ... script: ..."); older servers wrap it
      * as "ERR Error running script ... -READONLY ...". */
     return has_code(r->str, r->len, "READONLY") || has_code(r->str, r->len, "MASTERDOWN") ||
-           has_code(r->str, r->len, "LOADING") ||
+           has_code(r->str, r->len, "LOADING") || has_code(r->str, r->len, "NOREPLICAS") ||
            (has_code(r->str, r->len, "ERR") && strstr(r->str, "-READONLY") != NULL);
 }

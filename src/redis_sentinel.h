@@ -39,7 +39,8 @@ bool redis_sentinel_role_is_master(const struct redisReply *r);
 /* True for an error reply that means the server we talk to cannot take
  * writes as the master any more (READONLY: demoted to a replica;
  * MASTERDOWN: a replica that lost its master; LOADING: restarted and still
- * loading its data): the connection should be dropped and the master
+ * loading its data; NOREPLICAS: a master cut off from its replicas under
+ * min-replicas-to-write, likely replaced already): the connection should be dropped and the master
  * discovered again. Redis may prefix a script's error with "ERR ... ", so
  * the code is also looked for after "-READONLY"/"READONLY" inside a script
  * error. */

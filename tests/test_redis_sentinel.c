@@ -136,6 +136,7 @@ static void t_failover_errors(void)
         "READONLY You can't write against a read only replica. script: 8b2a, on @user_script:1.",
         "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
         "LOADING Redis is loading the dataset in memory",
+        "NOREPLICAS Not enough good replicas to write.",
         "ERR Error running script (call to f_1): @user_script:1: -READONLY You can't write",
     };
     static const char *const no[] = {

@@ -58,6 +58,7 @@ static const struct setting settings[] = {
     I("GUILD_REDIS_TIMEOUT_MS", redis_timeout_ms, "200", 1, 60000),
     S("GUILD_REDIS_PREFIX", redis_prefix, "guild:"),
     I("GUILD_RECONNECT_INTERVAL_MS", reconnect_interval_ms, "1000", 100, 600000),
+    I("GUILD_REDIS_SENTINEL_CHECK_MS", redis_sentinel_check_ms, "1000", 0, 600000),
     S("GUILD_JWT_SECRET", jwt_secret, ""),
     I("ACCESS_TOKEN_EXPIRE_MINUTES", token_expire_minutes, "30", 1, 525600),
     I("GUILD_TOKEN_MAX_AGE_MINUTES", token_max_age_minutes, "1440", 1, 5256000),

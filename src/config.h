@@ -40,6 +40,7 @@ struct config {
     int redis_timeout_ms;
     char *redis_prefix;
     int reconnect_interval_ms;
+    int redis_sentinel_check_ms; /* confirm an open connection's master this often; 0 never */
     /* auth */
     char *jwt_secret;
     int token_expire_minutes;

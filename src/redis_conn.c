@@ -143,10 +143,10 @@ int redis_conn_ensure(struct redis_conn *rc)
     long long now;
 
     if (rc->ctx != NULL) {
-        if (rc->n_sentinels == 0)
+        if (rc->n_sentinels == 0 || rc->cfg->redis_sentinel_check_ms == 0)
             return 0;
         now = (long long)clock_ms();
-        if (now - rc->checked_ms >= rc->cfg->reconnect_interval_ms)
+        if (now - rc->checked_ms >= rc->cfg->redis_sentinel_check_ms)
             recheck_master(rc, now);
         return rc->ctx != NULL ? 0 : -1;
     }
@@ -589,7 +589,7 @@ static int connect_via_sentinels(struct redis_conn *rc)
 }
 
 /* An open connection's master, confirmed with one Sentinel at most once per
- * reconnect interval. Why: after a planned failover (SENTINEL FAILOVER) or a
+ * GUILD_REDIS_SENTINEL_CHECK_MS. Why: after a planned failover (SENTINEL FAILOVER) or a
  * partition, the old master stays writable until Sentinel reconfigures it,
  * about 8 s later, and then drops every write it took meanwhile when it
  * resyncs from the new one; measured, most acknowledged sessions of that

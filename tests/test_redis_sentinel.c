@@ -186,6 +186,7 @@ static void t_config(void)
     CU_ASSERT_EQUAL(load(err, sizeof(err), &c), 0); /* off by default */
     CU_ASSERT_STRING_EQUAL(c.store_redis.sentinels, "");
     CU_ASSERT_STRING_EQUAL(c.store_redis.master, "");
+    CU_ASSERT_EQUAL(c.redis_sentinel_check_ms, 1000);
     config_cleanup(&c);
 
     setenv("GUILD_STORE_REDIS_SENTINELS", "127.0.0.1:26379,127.0.0.1:26380", 1);

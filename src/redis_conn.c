@@ -2,10 +2,12 @@
  * see redis_conn.h. After any I/O error or timeout hiredis leaves the context
  * unusable, so it is freed at once and a later call reconnects. With Redis
  * Sentinel configured for the role, a connect first asks the Sentinels where
- * the master is (connect_via_sentinels), and a reply saying the server is no
- * longer the writable master (READONLY, MASTERDOWN, LOADING) also drops the
- * connection, so the next call rediscovers. Without Sentinels the command
- * path does no extra work but one branch per reply. */
+ * the master is (connect_via_sentinels); a reply saying the server is no
+ * longer the writable master (READONLY, MASTERDOWN, LOADING, NOREPLICAS)
+ * drops the connection, so the next call rediscovers; and an open
+ * connection's master is confirmed with a Sentinel once per
+ * GUILD_REDIS_SENTINEL_CHECK_MS (recheck_master). Without Sentinels the
+ * command path does no extra work but one branch per reply. */
 #include "redis_conn.h"
 
 #include <errno.h>
@@ -34,7 +36,6 @@ struct redis_conn {
     size_t n_sentinels;
     size_t sticky; /* the Sentinel that answered last: asked first next time */
     long long checked_ms; /* when a Sentinel last confirmed the master's address */
-    bool failover_reply; /* read_all saw READONLY/MASTERDOWN/LOADING */
     struct redis_sentinel_addr master; /* connected to last; host "" = none yet */
     struct redis_sentinel_addr sentinels[REDIS_SENTINEL_MAX];
 };
@@ -302,7 +303,6 @@ static void drop_after_failover_reply(struct redis_conn *rc, struct redisReply *
         if (redis_sentinel_is_failover_error(replies[i]))
             detail = replies[i]->str;
     log_failure(rc, "not the master, rediscovering", detail);
-    rc->failover_reply = false;
     drop(rc);
 }
 
@@ -312,6 +312,7 @@ static void drop_after_failover_reply(struct redis_conn *rc, struct redisReply *
 static int read_all(struct redis_conn *rc, size_t n, struct redisReply **replies)
 {
     size_t i;
+    bool not_master = false;
 
     for (i = 0; i < n; i++) {
         void *r = NULL;
@@ -320,9 +321,9 @@ static int read_all(struct redis_conn *rc, size_t n, struct redisReply **replies
         replies[i] = r;
         /* the only cost to a role without Sentinels: one branch per reply */
         if (rc->n_sentinels > 0 && redis_sentinel_is_failover_error(r))
-            rc->failover_reply = true;
+            not_master = true;
     }
-    if (rc->failover_reply)
+    if (not_master)
         drop_after_failover_reply(rc, replies, n);
     return 0;
 fail:

@@ -48,6 +48,7 @@ struct segment {
     uint64_t invalidations[NFAMS];
     uint64_t ratelimit[NPOLICIES][3];
     uint64_t redis_errors[2];
+    uint64_t redis_master_switches[2];
     uint64_t mysql_errors;
     uint64_t cache_dirty; /* not a metric: a pool-wide flag, see metrics.h */
     /* the store's memory: the last INFO (valid 0 = unknown) and when it was
@@ -203,6 +204,12 @@ void metrics_redis_error(const char *role)
 {
     if (seg != NULL)
         add(&seg->redis_errors[strcmp(role, "store") == 0], 1);
+}
+
+void metrics_redis_master_switch(const char *role)
+{
+    if (seg != NULL)
+        add(&seg->redis_master_switches[strcmp(role, "store") == 0], 1);
 }
 
 void metrics_mysql_error(void)
@@ -432,6 +439,12 @@ static void render_rest(struct out *o)
     for (size_t i = 0; i < 2; i++)
         put(o, "guild_redis_errors_total{role=\"%s\"} %llu\n", roles[i],
             (unsigned long long)get(&seg->redis_errors[i]));
+    put(o, "# HELP guild_redis_master_switches_total Reconnects (per worker thread) that found "
+           "a role's master at a new address (Redis Sentinel).\n"
+           "# TYPE guild_redis_master_switches_total counter\n");
+    for (size_t i = 0; i < 2; i++)
+        put(o, "guild_redis_master_switches_total{role=\"%s\"} %llu\n", roles[i],
+            (unsigned long long)get(&seg->redis_master_switches[i]));
     put(o, "# HELP guild_mysql_errors_total Failed MySQL connects and statements.\n"
            "# TYPE guild_mysql_errors_total counter\n"
            "guild_mysql_errors_total %llu\n",

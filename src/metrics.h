@@ -28,6 +28,9 @@ void metrics_cache(const char *kind, enum metrics_cache_result r);
 void metrics_invalidation(const char *family);
 void metrics_ratelimit(const char *policy, enum metrics_rl_decision d);
 void metrics_redis_error(const char *role);
+/* A worker's reconnect found the role's master at another address than
+ * before (Sentinel failover): once per worker thread and switch. */
+void metrics_redis_master_switch(const char *role);
 void metrics_mysql_error(void);
 
 /* The store Redis' memory, for the alert that must fire well before its

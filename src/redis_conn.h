@@ -2,7 +2,9 @@
  * Connect and command timeouts come from config, so a slow or dead Redis costs
  * a request at most the timeout. A failed connection is dropped and retried at
  * most once per reconnect interval; callers treat NULL replies as "Redis is
- * unavailable" and degrade. Modules that read replies include <hiredis.h>. */
+ * unavailable" and degrade. With GUILD_*_REDIS_SENTINELS the master is found
+ * through Redis Sentinel (see redis_conn.c and docs/reliability.md). Modules
+ * that read replies include <hiredis.h>. */
 #ifndef GUILD_REDIS_CONN_H
 #define GUILD_REDIS_CONN_H
 

@@ -143,6 +143,21 @@ static struct redis_script script_invalidate = {.text =
     "end\n"
     "return #KEYS - 1\n"};
 
+/* KEYS: the primary marker, the global generation. ARGV: this server's
+ * replication id, generation TTL s. Returns 1 when the primary changed and
+ * the global generation (if there is one) was bumped, else 0. */
+static const char script_primary[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end\n"
+    "local cur = redis.call('GET', KEYS[2])\n"
+    "if cur then\n"
+    "  local t = redis.call('TIME')\n"
+    "  local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+    "  local nxt = math.max((tonumber(cur) or 0) + 1, now_us)\n"
+    "  redis.call('SET', KEYS[2], string.format('%.0f', nxt), 'EX', ARGV[2])\n"
+    "end\n"
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "return 1\n";
+
 /* ---- per-worker (thread) state: pending metrics and invalidations, randomness ---- */
 
 struct pending_kind {
@@ -370,6 +385,49 @@ static int repair_if_dirty(struct app *app)
     metrics_cache_dirty_clear(dirty);
     log_msg(LOG_INFO, "cache: every entry retired after a lost invalidation");
     return 0;
+}
+
+/* The master_replid of an INFO replication reply into out (41 bytes); -1
+ * when absent. */
+static int replid_of(const char *info, char out[41])
+{
+    const char *p = strstr(info, "master_replid:");
+    size_t n;
+
+    if (p == NULL)
+        return -1;
+    p += strlen("master_replid:");
+    n = strspn(p, "0123456789abcdef");
+    if (n == 0 || n > 40)
+        return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+int cache_check_primary(struct redisContext *ctx, void *arg)
+{
+    const struct config *cfg = arg;
+    char replid[41], marker[96], all[96];
+    const char *info_argv[] = {"INFO", "replication"};
+    redisReply *r = redisCommandArgv(ctx, 2, info_argv, NULL);
+    int ok = r != NULL && r->type == REDIS_REPLY_STRING && replid_of(r->str, replid) == 0;
+
+    freeReplyObject(r);
+    if (!ok)
+        return -1;
+    snprintf(marker, sizeof(marker), "%sprimary", cfg->redis_prefix);
+    snprintf(all, sizeof(all), "%sg:%s", cfg->redis_prefix, CACHE_FAM_ALL);
+    {
+        const char *argv[] = {"EVAL", script_primary, "2", marker, all, replid, CACHE_GEN_TTL_S};
+        r = redisCommandArgv(ctx, 7, argv, NULL);
+    }
+    ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+    if (ok && r->integer == 1)
+        log_msg(LOG_WARN, "cache: written through a new primary (replication id %.12s...): "
+                "entries from before it are retired", replid);
+    freeReplyObject(r);
+    return ok ? 0 : -1;
 }
 
 const char *cache_lost_key(struct app *app)

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct redisContext;
 struct app;
 struct req;
 struct resp;
@@ -115,6 +116,17 @@ const char *cache_lost_key(struct app *app);
  * to this host, the host stops trusting the cache until it has bumped the
  * global generation. */
 void cache_note_lost(struct app *app, long long count);
+
+/* The cache role's on-connect check (redis_conn_on_connect; arg: the
+ * struct config). Redis replicates asynchronously: a primary that dies may
+ * take generation bumps it had acknowledged with it, and the replica that
+ * Sentinel promotes still holds the entries they retired. So the cache
+ * remembers which primary (replication id) it was last written through;
+ * a connection that finds another one (a promoted replica, or a restart
+ * that lost the data) bumps the global generation first, once for the pool
+ * (one script), retiring every entry of unknown standing. 0, or -1 when the
+ * check could not run (the connection is then not used). */
+int cache_check_primary(struct redisContext *ctx, void *arg);
 
 /* Adds this process's pending latency/bypass counters to Redis now. */
 void cache_flush_metrics(struct app *app);

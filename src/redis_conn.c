@@ -32,6 +32,8 @@ struct redis_conn {
     redisContext *ctx;
     long long last_attempt_ms;
     long long last_ok_ms; /* when the connection last answered */
+    redis_conn_hook on_connect; /* NULL: none */
+    void *on_connect_arg;
     /* Sentinel discovery; n_sentinels 0: the fixed host:port or socket */
     size_t n_sentinels;
     size_t sticky; /* the Sentinel that answered last: asked first next time */
@@ -136,6 +138,7 @@ static int handshake(struct redis_conn *rc)
 
 static int connect_now(struct redis_conn *rc, long long now);
 static int finish_connect(struct redis_conn *rc);
+static int run_hook(struct redis_conn *rc);
 
 static void recheck_master(struct redis_conn *rc, long long now);
 
@@ -175,7 +178,7 @@ static int connect_now(struct redis_conn *rc, long long now)
 {
     rc->last_attempt_ms = now;
     if (rc->n_sentinels > 0)
-        return connect_via_sentinels(rc);
+        return connect_via_sentinels(rc) == 0 ? run_hook(rc) : -1;
     /* a unix socket skips the kernel's TCP loopback path: on a 2-core host
      * that path was most of Redis' CPU under the cache-hit load */
     if (*rc->rs->socket)
@@ -184,7 +187,7 @@ static int connect_now(struct redis_conn *rc, long long now)
     else
         rc->ctx = redisConnectWithTimeout(rc->rs->host, rc->rs->port,
                                           tv_ms(rc->cfg->redis_connect_timeout_ms));
-    return finish_connect(rc);
+    return finish_connect(rc) == 0 ? run_hook(rc) : -1;
 }
 
 /* The rest of a connect, once redisConnect* returned rc->ctx: timeouts,
@@ -202,6 +205,22 @@ static int finish_connect(struct redis_conn *rc)
         return -1;
     }
     return 0;
+}
+
+/* The role's on-connect check, once the connection is the one to use. */
+static int run_hook(struct redis_conn *rc)
+{
+    if (rc->on_connect == NULL || rc->on_connect(rc->ctx, rc->on_connect_arg) == 0)
+        return 0;
+    log_failure(rc, "connect check", rc->ctx->err ? rc->ctx->errstr : "refused");
+    drop(rc);
+    return -1;
+}
+
+void redis_conn_on_connect(struct redis_conn *rc, redis_conn_hook hook, void *arg)
+{
+    rc->on_connect = hook;
+    rc->on_connect_arg = arg;
 }
 
 struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const char **argv,

@@ -144,10 +144,19 @@ static struct redis_script script_invalidate = {.text =
     "return #KEYS - 1\n"};
 
 /* KEYS: the primary marker, the global generation. ARGV: this server's
- * replication id, generation TTL s. Returns 1 when the primary changed and
- * the global generation (if there is one) was bumped, else 0. */
+ * replication id, generation TTL s, promoted (1: the server has been a
+ * replica: INFO shows a previous replication id). Returns 1 when the
+ * primary changed and the global generation (if there is one) was bumped,
+ * else 0. A missing marker (a FLUSHALL, an eviction: allkeys-lru) on a
+ * server that was never a replica says nothing about lost writes: it is
+ * only recorded; on a promoted one it counts as a change. */
 static const char script_primary[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end\n"
+    "local seen = redis.call('GET', KEYS[1])\n"
+    "if seen == ARGV[1] then return 0 end\n"
+    "if not seen and ARGV[3] == '0' then\n"
+    "  redis.call('SET', KEYS[1], ARGV[1])\n"
+    "  return 0\n"
+    "end\n"
     "local cur = redis.call('GET', KEYS[2])\n"
     "if cur then\n"
     "  local t = redis.call('TIME')\n"
@@ -387,16 +396,19 @@ static int repair_if_dirty(struct app *app)
     return 0;
 }
 
-/* The master_replid of an INFO replication reply into out (41 bytes); -1
- * when absent. */
-static int replid_of(const char *info, char out[41])
+/* The value of field ("master_replid", "master_replid2") of an INFO
+ * replication reply into out (41 bytes); -1 when absent. */
+static int replid_of(const char *info, const char *field, char out[41])
 {
-    const char *p = strstr(info, "master_replid:");
-    size_t n;
+    size_t flen = strlen(field), n;
+    const char *p = info;
 
+    while ((p = strstr(p, field)) != NULL &&
+           ((p != info && p[-1] != '\n') || p[flen] != ':'))
+        p += flen;
     if (p == NULL)
         return -1;
-    p += strlen("master_replid:");
+    p += flen + 1;
     n = strspn(p, "0123456789abcdef");
     if (n == 0 || n > 40)
         return -1;
@@ -408,10 +420,14 @@ static int replid_of(const char *info, char out[41])
 int cache_check_primary(struct redisContext *ctx, void *arg)
 {
     const struct config *cfg = arg;
-    char replid[41], marker[96], all[96];
+    char replid[41], replid2[41], marker[96], all[96];
     const char *info_argv[] = {"INFO", "replication"};
     redisReply *r = redisCommandArgv(ctx, 2, info_argv, NULL);
-    int ok = r != NULL && r->type == REDIS_REPLY_STRING && replid_of(r->str, replid) == 0;
+    int ok = r != NULL && r->type == REDIS_REPLY_STRING &&
+             replid_of(r->str, "master_replid", replid) == 0;
+    /* a previous id other than all zeros: this server took over from another */
+    bool promoted = ok && replid_of(r->str, "master_replid2", replid2) == 0 &&
+                    strspn(replid2, "0") != strlen(replid2);
 
     freeReplyObject(r);
     if (!ok)
@@ -419,8 +435,9 @@ int cache_check_primary(struct redisContext *ctx, void *arg)
     snprintf(marker, sizeof(marker), "%sprimary", cfg->redis_prefix);
     snprintf(all, sizeof(all), "%sg:%s", cfg->redis_prefix, CACHE_FAM_ALL);
     {
-        const char *argv[] = {"EVAL", script_primary, "2", marker, all, replid, CACHE_GEN_TTL_S};
-        r = redisCommandArgv(ctx, 7, argv, NULL);
+        const char *argv[] = {"EVAL",  script_primary,   "2", marker, all, replid,
+                              CACHE_GEN_TTL_S, promoted ? "1" : "0"};
+        r = redisCommandArgv(ctx, 8, argv, NULL);
     }
     ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
     if (ok && r->integer == 1)

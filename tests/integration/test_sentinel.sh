@@ -310,17 +310,17 @@ report readonly "$t0"
 readonly_replies=$(rcli "$survivor" INFO errorstats | sed -n 's/^errorstat_READONLY:count=\([0-9]*\).*/\1/p')
 echo "  (:$survivor answered READONLY ${readonly_replies:-0} times)"
 # The first READONLY on a worker's connection (the limiter's script, which fails open) drops
-# it, so the session create that follows already reconnects to :$victim: at most a stray 503
-# (a worker whose last connect was under a second ago waits out its reconnect interval).
-# Without the drop, every create on a stale connection answers READONLY -> 503, for good.
-errs=$((n503 + burst_503))
+# it, so the session create that follows usually reconnects to :$victim at once; a worker
+# that connected less than its reconnect interval (1 s) ago answers 503 until it may
+# reconnect (seen under ASan: up to 17 x 503, all within +0.1 s). Without the drop, every
+# create on a stale connection answers READONLY -> 503 for good (223 x 503 until the end).
 if [ "$(master_port)" = "$victim" ] && [ "$n5xx_bad" -eq 0 ] && [ "$nother" -eq 0 ] &&
-   [ "$errs" -le 2 ]; then
-    ok "demoted :$survivor answered READONLY; the pool moved to :$victim with $errs x 503" \
-       "(burst of 24 right after the demotion: $burst_codes)"
+   [ "$(awk -v r="$recover" 'BEGIN {print (r <= 1.5)}')" = 1 ]; then
+    ok "demoted :$survivor answered READONLY; the pool moved to :$victim, last 503 at" \
+       "+$recover s ($n503 x 503 under load; burst of 24 right after the demotion: $burst_codes)"
 else
     ko "after the demotion: $n503 x 503 under load, burst of 24: $burst_codes," \
-       "$nother other ($n5xx_bad bad), last at +$recover s (want at most 2 x 503 in all)"
+       "$nother other ($n5xx_bad bad), last at +$recover s (want all within +1.5 s)"
 fi
 read -r code _ <<< "$(create_session "${TOKENS[0]}")"
 [ "$code" = 201 ] && ok "no lasting write errors: a session now is 201" ||

@@ -75,6 +75,7 @@ static const struct setting settings[] = {
     I("GUILD_SESSIONS_PER_USER", sessions_per_user, "50", 1, 10000),
     I("GUILD_FCGI_THREADS", fcgi_threads, "4", 1, 64),
     I("GUILD_FCGI_STANDBY_THREADS", fcgi_standby_threads, "1", 0, 64),
+    S("GUILD_FCGI_ALLOW", fcgi_allow, "127.0.0.1, ::1"),
     S("GUILD_LOG_FILE", log_file, ""),
     S("GUILD_REQUEST_LOG", request_log, "buffered"),
     S("GUILD_METRICS_FILE", metrics_file, ""),
@@ -236,6 +237,10 @@ static int check(const struct config *c, enum config_need need, char *err, size_
         }
         if (!clientip_list_valid(c->metrics_allow, bad, sizeof(bad))) {
             snprintf(err, errsz, "GUILD_METRICS_ALLOW: '%s' is not an address or CIDR block", bad);
+            return -1;
+        }
+        if (!clientip_list_valid(c->fcgi_allow, bad, sizeof(bad))) {
+            snprintf(err, errsz, "GUILD_FCGI_ALLOW: '%s' is not an address or CIDR block", bad);
             return -1;
         }
     }

@@ -64,6 +64,7 @@ struct config {
     /* responder */
     int fcgi_threads;         /* workers (threads) per responder process */
     int fcgi_standby_threads; /* stand-ins serving while workers wait on a cache lock */
+    char *fcgi_allow;         /* peers that may connect when the pool listens on TCP */
     /* files */
     char *log_file;
     char *request_log; /* "buffered" (default), "sync" (a write per request) or "off" */

@@ -3,7 +3,9 @@
  * an exclusive flock instead of reading garbage. */
 #include "metrics.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -75,17 +77,29 @@ static uint64_t get(const uint64_t *c)
 }
 
 /* The unix socket spawn-fcgi gave us on fd 0, + ".metrics": one segment per
- * pool, so two stacks on one host never mix their numbers. */
+ * pool, so two stacks on one host never mix their numbers. On a TCP
+ * listener, one segment per port for the same reason. */
 static void default_path(char *out, size_t sz)
 {
-    struct sockaddr_un sa;
-    socklen_t len = sizeof(sa);
+    union {
+        struct sockaddr sa;
+        struct sockaddr_un un;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } a;
+    socklen_t len = sizeof(a);
 
-    memset(&sa, 0, sizeof(sa));
-    if (getsockname(0, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
-        sa.sun_path[0] != '\0') {
-        snprintf(out, sz, "%.*s.metrics", (int)(sizeof(sa.sun_path) - 1), sa.sun_path);
-        return;
+    memset(&a, 0, sizeof(a));
+    if (getsockname(0, &a.sa, &len) == 0) {
+        if (a.sa.sa_family == AF_UNIX && a.un.sun_path[0] != '\0') {
+            snprintf(out, sz, "%.*s.metrics", (int)(sizeof(a.un.sun_path) - 1), a.un.sun_path);
+            return;
+        }
+        if (a.sa.sa_family == AF_INET || a.sa.sa_family == AF_INET6) {
+            snprintf(out, sz, "/dev/shm/guild-metrics-%ld-tcp%u", (long)getuid(),
+                     (unsigned)ntohs(a.sa.sa_family == AF_INET ? a.in4.sin_port : a.in6.sin6_port));
+            return;
+        }
     }
     snprintf(out, sz, "/dev/shm/guild-metrics-%ld", (long)getuid());
 }

@@ -25,7 +25,14 @@
  *   request in its place, so waits never leave a process without a worker
  *   for cheap requests (/ping, cache hits). A wait that finds every
  *   stand-in busy keeps its slot: computing instead would hold the slot at
- *   least as long and repeat the computation the lock exists to share. */
+ *   least as long and repeat the computation the lock exists to share.
+ * - On a TCP listener (spawn-fcgi -a ADDR -p PORT, for app hosts behind a
+ *   remote nginx) every new peer must be in GUILD_FCGI_ALLOW, or it is
+ *   closed unanswered: FastCGI has no authentication, and whoever speaks it
+ *   chooses REMOTE_ADDR, the very address the limiter, the trusted-proxy
+ *   check and the /metrics check believe. (libfcgi's FCGI_WEB_SERVER_ADDRS
+ *   does the same, but only in its own accept, which this pool replaces.)
+ *   A unix socket is guarded by its file mode instead. */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include "pool.h"
 
@@ -39,11 +46,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "cache.h"
+#include "clientip.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
@@ -66,6 +77,7 @@ static pthread_cond_t lend_cv = PTHREAD_COND_INITIALIZER;
 static int lent, standing, lend_max;
 static int wake_pipe[2] = {-1, -1};
 static int ep = -1; /* the listening socket, the wake pipe, the idle kept connections */
+static const char *tcp_allow; /* GUILD_FCGI_ALLOW when fd 0 is a TCP socket, else NULL */
 
 /* Puts a kept connection (back) into the set: ready again for one event. */
 static void park(int fd)
@@ -137,6 +149,31 @@ static bool standby_needed(void)
     return needed;
 }
 
+/* True when the peer of a newly accepted connection may speak FastCGI to
+ * us: always on a unix socket, on TCP when it is in GUILD_FCGI_ALLOW. */
+static bool peer_allowed(const struct sockaddr_storage *sa)
+{
+    static _Thread_local time_t last_log;
+    char addr[INET6_ADDRSTRLEN];
+    const void *bytes;
+
+    if (tcp_allow == NULL)
+        return true;
+    if (sa->ss_family == AF_INET)
+        bytes = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->ss_family == AF_INET6)
+        bytes = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    else
+        return false;
+    if (inet_ntop(sa->ss_family, bytes, addr, sizeof(addr)) == NULL)
+        return false;
+    if (clientip_in_list(addr, tcp_allow))
+        return true;
+    log_limited(&last_log, 5, LOG_WARN, "pool: refused a FastCGI connection from %s "
+                "(not in GUILD_FCGI_ALLOW)", addr);
+    return false;
+}
+
 /* The next connection with a request to read (a new one or a kept one), -1
  * when the pool stops, or -2 when a stand-in (standby) found nothing to do
  * while it was needed. */
@@ -157,10 +194,16 @@ static int next_connection(bool standby)
         if (fd == wake_pipe[0])
             return -1;
         if (fd == POOL_LISTEN_FD) {
-            fd = accept4(POOL_LISTEN_FD, NULL, NULL, SOCK_CLOEXEC);
-            if (fd >= 0)
+            struct sockaddr_storage peer;
+            socklen_t len = sizeof(peer);
+
+            fd = accept4(POOL_LISTEN_FD, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+            if (fd < 0)
+                continue; /* EAGAIN: another worker took it */
+            if (peer_allowed(&peer))
                 return fd;
-            continue; /* EAGAIN: another worker took it */
+            close(fd);
+            continue;
         }
         /* a kept connection: a request, or nginx closed it (then libfcgi
          * reads EOF, closes it, and the worker comes back here) */
@@ -214,6 +257,18 @@ static void *worker_main(void *arg)
     FCGX_Free(&fr, 1);
     app_close(&app);
     return NULL;
+}
+
+/* Sets tcp_allow when the listening socket is a TCP one. */
+static void note_listener(const struct config *cfg)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+
+    memset(&sa, 0, sizeof(sa));
+    if (getsockname(POOL_LISTEN_FD, (struct sockaddr *)&sa, &len) == 0 &&
+        (sa.ss_family == AF_INET || sa.ss_family == AF_INET6))
+        tcp_allow = cfg->fcgi_allow;
 }
 
 /* The epoll set and the wake pipe; 0 or -1. */
@@ -279,7 +334,8 @@ int pool_run(const struct config *cfg)
         free(ws);
         return -1;
     }
-    if (cfg->fcgi_standby_threads > 0) /* before any worker runs: read-only for them */
+    note_listener(cfg); /* before any worker runs: read-only for them */
+    if (cfg->fcgi_standby_threads > 0) /* likewise */
         cache_set_wait_hooks(lend_begin, lend_end);
     for (int i = 0; i < n; i++) {
         ws[i].cfg = cfg;

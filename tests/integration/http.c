@@ -57,6 +57,11 @@ int http_init(void)
     return curl ? 0 : 1;
 }
 
+void http_set_base(const char *url)
+{
+    base_url = url;
+}
+
 void http_cleanup(void)
 {
     if (curl != NULL)

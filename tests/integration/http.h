@@ -49,6 +49,10 @@ int http_stack(const char *args);
 int http_init(void);
 void http_cleanup(void);
 
+/* Sends every later request to url instead of $BASE_URL (the cluster test
+ * picks an app host per request); url must outlive its use. */
+void http_set_base(const char *url);
+
 /* ---- added for the auth/users/analytics suites ---- */
 
 /* Sends body (NULL: none) with the given Content-Type (NULL: no such header)

@@ -219,9 +219,11 @@ int fault_run(const struct fault_plan *plan, struct load *l, struct fault_timeli
         snprintf(args, sizeof(args), "stop %s", svc);
         if (stack(args, tl) != 0)
             return -1;
-        /* the kill happened while the command ran: "in flight at the kill" means sent
-         * before it returned, and the bound is the larger count of the two moments */
-        tl->hit_us[0] = load_now_us(l);
+        /* the kill happened while the command ran (hit_us .. hit_us + stop_cmd_us):
+         * "in flight at the kill" means sent before it returned, and the bound is the
+         * larger count of the two moments */
+        tl->hit_us[0] = tl->t_fault_us;
+        tl->stop_cmd_us = load_now_us(l) - tl->t_fault_us;
         if (atomic_load(&l->inflight) > tl->hit_inflight[0])
             tl->hit_inflight[0] = atomic_load(&l->inflight);
         tl->nhits = 1;

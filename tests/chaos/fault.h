@@ -42,6 +42,7 @@ struct fault_timeline {
     int64_t t_fault_us;    /* the fault began (first hit) */
     int64_t t_restore_us;  /* the service was back: start returned, SIGCONT sent, last hit */
     int64_t restore_cmd_us;/* how long `scripts/stack start` took (0 for signals) */
+    int64_t stop_cmd_us;   /* cluster faults: how long the stop (the kill) command took */
     int nhits;
     int64_t hit_us[FAULT_MAX_HITS];      /* each kill / reload */
     int hit_inflight[FAULT_MAX_HITS];    /* the load's requests in flight at that moment */

@@ -109,9 +109,9 @@ int report_build(struct report *r, const struct load *l, enum fault_kind k,
                  * HOST_STALE_US after, on a kept-alive connection nginx had not yet seen
                  * close (nginx then never passes a sent POST on; counted apart) */
                 if (kidx < 0 || (k == FAULT_HOST_DOWN &&
-                                 rec->t0_us > tl->hit_us[kidx] + HOST_STALE_US))
+                                 rec->t0_us > tl->hit_us[kidx] + tl->stop_cmd_us + HOST_STALE_US))
                     ok = 0;
-                else if (k == FAULT_HOST_DOWN && rec->t0_us > tl->hit_us[kidx])
+                else if (k == FAULT_HOST_DOWN && rec->t0_us > tl->hit_us[kidx] + tl->stop_cmd_us)
                     r->stale_502++;
                 else
                     r->kill_502[kidx]++;

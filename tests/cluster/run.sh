@@ -7,8 +7,9 @@
 # (tests/chaos/chaos against the round-robin listener, from the lb namespace: app host 1's
 # pool killed, the cache and the store Redis primary killed, MariaDB restarted), each RUNS
 # times with the medians in a Markdown report; after host-down, that app1 takes traffic
-# again; `down` leaving nothing with the prefix; an `up` made to fail half-way leaving
-# nothing either.
+# again; Sentinel alone (no responder): time to promote a replica after a primary is
+# killed, and acknowledged keys lost; `down` leaving nothing with the prefix; an `up` made
+# to fail half-way leaving nothing either.
 # Does not own: the cluster (scripts/cluster), the load, faults and checks (tests/chaos/*.c),
 # the cross-host properties (tests/cluster/cross_host.c).
 # Invariants: every request goes to 127.0.0.1 inside the lb namespace; bounded in time;
@@ -177,7 +178,43 @@ for fault in "${FAULTS[@]}"; do
     done
 done
 
-# ---- 4. down leaves nothing; an up that fails half-way leaves nothing ----------------------
+# ---- 4. Sentinel alone: promotion time and what a crash loses --------------------------------
+# Independent of the responders: per role, PROMO_KEYS acknowledged SETs on the primary, kill -9
+# it, time until a Sentinel names the replica master, count the keys the new master lacks;
+# then the old primary rejoins as a replica (and must be a healthy replica before the next run).
+PROMO_KEYS=${CLUSTER_PROMO_KEYS:-5000}
+sentinel_master_ip() { $SENTINEL_CLI --raw SENTINEL get-master-addr-by-name "$1" 2>/dev/null | head -1; }
+replica_ok() {
+    $SENTINEL_CLI --raw SENTINEL replicas "$1" 2>/dev/null | paste - - |
+        awk -F'\t' '$1 == "flags" {f = $2} $1 == "master-link-status" {l = $2} END {exit !(f == "slave" && l == "ok")}'
+}
+promotion() {
+    local role=$1 run=$2 m old new t0 ms found
+    m=guild-$role
+    old=$(sentinel_master_ip "$m")
+    seq "$PROMO_KEYS" | awk -v p="cluster-test:$role:$run:" '{print "SET " p $1 " x"}' |
+        cluster redis-cli "$role" >/dev/null
+    t0=$(date +%s%N)
+    cluster stop "redis-$role" >>"$CHAOS_LOG" 2>&1
+    until new=$(sentinel_master_ip "$m") && [[ -n $new && $new != "$old" ]]; do
+        (( ($(date +%s%N) - t0) / 1000000 < 30000 )) || { say "$role: no promotion within 30 s"; return 1; }
+        sleep 0.05
+    done
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    found=$(cluster redis-cli "$role" --scan --pattern "cluster-test:$role:$run:*" | wc -l)
+    say "$role primary $old killed: Sentinel promoted $new in $ms ms; keys acknowledged before the kill and missing after: $(( PROMO_KEYS - found )) of $PROMO_KEYS"
+    add_fig "promote-$role" ms "$ms"
+    add_fig "promote-$role" lost "$(( PROMO_KEYS - found ))"
+    cluster start "redis-$role" >>"$CHAOS_LOG" 2>&1
+    wait_until 30 replica_ok "$m" || { say "$role: the old primary is not a healthy replica 30 s later"; return 1; }
+}
+for role in cache store; do
+    for (( r = 1; r <= RUNS; r++ )); do
+        promotion "$role" "$r" || FAILED+=("promote-$role#$r")
+    done
+done
+
+# ---- 5. down leaves nothing; an up that fails half-way leaves nothing ----------------------
 say "down"
 cluster down >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log" >&2; FAILED+=(down); }
 left=$(cluster leftovers)
@@ -217,6 +254,9 @@ done
         lost=${FIG[$fault:lost]:-}
         [[ -n $lost ]] && lost="$lost(median $(tr ' ' '\n' <<<"$lost" | grep . | median))"
         echo "| $fault | $req | $err | $rec | ${lost:--} |"
+    done
+    for role in cache store; do
+        echo "| Sentinel alone, $role primary killed ($PROMO_KEYS acknowledged SETs just before) | | | promotion ms: ${FIG[promote-$role:ms]:-}(median $(tr ' ' '\n' <<<"${FIG[promote-$role:ms]:-}" | grep . | median)) | keys lost: ${FIG[promote-$role:lost]:-} |"
     done
     echo
     echo "Per run (tests/chaos rows):"

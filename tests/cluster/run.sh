@@ -62,7 +62,8 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-have_sentinel_client() { grep -q GUILD_CACHE_REDIS_SENTINELS "$REPO/src/config.c"; }
+# whether the responders were given the Sentinels (scripts/cluster up decides, cluster.env says)
+have_sentinel_client() { [[ ${CLUSTER_SENTINEL_CLIENT:-0} == 1 ]]; }
 
 median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else print a[int((NR + 1) / 2)]}'; }
 

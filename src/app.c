@@ -58,6 +58,7 @@ int app_open(struct app *app, const struct config *cfg)
     app->store_redis = redis_conn_new("store", &app->cfg.store_redis, &app->cfg);
     if (app->db == NULL || app->cache_redis == NULL || app->store_redis == NULL)
         return -1;
+    redis_conn_on_connect(app->cache_redis, cache_check_primary, &app->cfg);
     return 0;
 }
 

@@ -143,6 +143,21 @@ static struct redis_script script_invalidate = {.text =
     "end\n"
     "return #KEYS - 1\n"};
 
+/* KEYS: the primary marker, the global generation. ARGV: this server's
+ * replication id, generation TTL s. Returns 1 when the primary changed and
+ * the global generation (if there is one) was bumped, else 0. */
+static const char script_primary[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end\n"
+    "local cur = redis.call('GET', KEYS[2])\n"
+    "if cur then\n"
+    "  local t = redis.call('TIME')\n"
+    "  local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+    "  local nxt = math.max((tonumber(cur) or 0) + 1, now_us)\n"
+    "  redis.call('SET', KEYS[2], string.format('%.0f', nxt), 'EX', ARGV[2])\n"
+    "end\n"
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "return 1\n";
+
 /* ---- per-worker (thread) state: pending metrics and invalidations, randomness ---- */
 
 struct pending_kind {
@@ -372,6 +387,83 @@ static int repair_if_dirty(struct app *app)
     return 0;
 }
 
+/* The master_replid of an INFO replication reply into out (41 bytes); -1
+ * when absent. */
+static int replid_of(const char *info, char out[41])
+{
+    const char *p = strstr(info, "master_replid:");
+    size_t n;
+
+    if (p == NULL)
+        return -1;
+    p += strlen("master_replid:");
+    n = strspn(p, "0123456789abcdef");
+    if (n == 0 || n > 40)
+        return -1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+int cache_check_primary(struct redisContext *ctx, void *arg)
+{
+    const struct config *cfg = arg;
+    char replid[41], marker[96], all[96];
+    const char *info_argv[] = {"INFO", "replication"};
+    redisReply *r = redisCommandArgv(ctx, 2, info_argv, NULL);
+    int ok = r != NULL && r->type == REDIS_REPLY_STRING && replid_of(r->str, replid) == 0;
+
+    freeReplyObject(r);
+    if (!ok)
+        return -1;
+    snprintf(marker, sizeof(marker), "%sprimary", cfg->redis_prefix);
+    snprintf(all, sizeof(all), "%sg:%s", cfg->redis_prefix, CACHE_FAM_ALL);
+    {
+        const char *argv[] = {"EVAL", script_primary, "2", marker, all, replid, CACHE_GEN_TTL_S};
+        r = redisCommandArgv(ctx, 7, argv, NULL);
+    }
+    ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+    if (ok && r->integer == 1)
+        log_msg(LOG_WARN, "cache: written through a new primary (replication id %.12s...): "
+                "entries from before it are retired", replid);
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+const char *cache_lost_key(struct app *app)
+{
+    return arena_sprintf(&app->arena, "%sinv:lost", app->cfg.redis_prefix);
+}
+
+/* Counts a lost invalidation in the store role, before the write that lost
+ * it is answered: another host may reach the cache when this one cannot,
+ * and must not serve what the write changed. The count this host reaches
+ * is marked seen: its own flag is already up. */
+static void announce_lost(struct app *app)
+{
+    const char *key = cache_lost_key(app);
+    const char *argv[] = {"INCR", key};
+    redisReply *r = key ? redis_conn_command(app->store_redis, 2, argv, NULL) : NULL;
+
+    if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
+        (void)metrics_cache_lost_seen_raise((unsigned long long)r->integer);
+    } else {
+        static _Thread_local time_t last;
+        log_limited(&last, 5, LOG_ERR, "cache: a lost invalidation could not be announced to "
+                    "the other hosts (store Redis unavailable too)");
+    }
+    freeReplyObject(r);
+}
+
+void cache_note_lost(struct app *app, long long count)
+{
+    (void)app;
+    if (count > 0 && metrics_cache_lost_seen_raise((unsigned long long)count)) {
+        metrics_cache_dirty_mark();
+        log_msg(LOG_WARN, "cache: another host lost an invalidation; the cache is retired");
+    }
+}
+
 void cache_invalidate(struct app *app, const char *const *families, long long user_id,
                       unsigned user_flags)
 {
@@ -391,6 +483,7 @@ void cache_invalidate(struct app *app, const char *const *families, long long us
     for (size_t i = 0; i < n; i++)
         pending_inv_add(fams[i]);
     metrics_cache_dirty_mark(); /* the other responders must stop trusting the cache too */
+    announce_lost(app);         /* ... and those of the other hosts */
     {
         static _Thread_local time_t last;
         log_limited(&last, 5, LOG_WARN, "cache: invalidation deferred (Redis unavailable)");
@@ -1107,6 +1200,13 @@ static int serve(struct req *rq, struct resp *rs, const struct cache_spec *spec,
                 freeReplyObject(pf->r[at + i]);
             pf->r[at + i] = NULL;
         }
+        if (metrics_cache_dirty_get() != 0) {
+            /* the limiter brought news of a lost invalidation after this
+             * lookup left: its answer predates the repair */
+            for (int i = 0; i < CACHE_LOOKUP_CMDS - 1; i++)
+                freeReplyObject(r[i]);
+            goto bypassed;
+        }
         goto received;
     }
     switch (lookup_init(rq, spec, &lk)) {
@@ -1212,6 +1312,11 @@ int cache_blob_get(struct req *rq, const char *name, const char *family, struct 
         for (int i = 0; i < 3; i++) {
             r[i] = pf->r[i];
             pf->r[i] = NULL;
+        }
+        if (metrics_cache_dirty_get() != 0) { /* as in serve(): news after it left */
+            for (int i = 0; i < 3; i++)
+                freeReplyObject(r[i]);
+            return -1;
         }
     } else {
         if (pf != NULL && prefetch_receive(app, pf) != 0) /* keep the connection in step */

@@ -25,13 +25,20 @@
  *   no extra round trip on the hot path.
  * - Redis down, slow or failing: the handler runs against MySQL, X-Cache:
  *   BYPASS, never a 5xx. Failed invalidations are retried by the process
- *   before its next cache use. */
+ *   before its next cache use, and nobody on the host trusts the cache until
+ *   the global generation has been bumped (a flag in the host's shared
+ *   segment). Other hosts learn of the loss through the store role: the
+ *   failing host counts it there (cache_lost_key) before its write is
+ *   answered, and the limiter script, which every /api/ request runs,
+ *   reads the count back, so each host stops trusting the cache on its next
+ *   request (cache_note_lost) without an extra round trip. */
 #ifndef GUILD_CACHE_H
 #define GUILD_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+struct redisContext;
 struct app;
 struct req;
 struct resp;
@@ -101,6 +108,25 @@ int cache_blob_get(struct req *rq, const char *name, const char *family, struct 
  * since `seen` was read. kind names the metrics counter of computations. */
 void cache_blob_put(struct app *app, const char *name, const char *family,
                     const struct cache_blob *seen, const char *kind, const char *data, size_t len);
+
+/* The store-role key counting invalidations that any host of the pool
+ * failed to make (see DESIGN). */
+const char *cache_lost_key(struct app *app);
+/* The count as the limiter script read it (-1: unknown): when it is news
+ * to this host, the host stops trusting the cache until it has bumped the
+ * global generation. */
+void cache_note_lost(struct app *app, long long count);
+
+/* The cache role's on-connect check (redis_conn_on_connect; arg: the
+ * struct config). Redis replicates asynchronously: a primary that dies may
+ * take generation bumps it had acknowledged with it, and the replica that
+ * Sentinel promotes still holds the entries they retired. So the cache
+ * remembers which primary (replication id) it was last written through;
+ * a connection that finds another one (a promoted replica, or a restart
+ * that lost the data) bumps the global generation first, once for the pool
+ * (one script), retiring every entry of unknown standing. 0, or -1 when the
+ * check could not run (the connection is then not used). */
+int cache_check_primary(struct redisContext *ctx, void *arg);
 
 /* Adds this process's pending latency/bypass counters to Redis now. */
 void cache_flush_metrics(struct app *app);

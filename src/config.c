@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clientip.h"
+#include "redis_sentinel.h"
 
 #ifndef GUILD_DATADIR
 #define GUILD_DATADIR "/usr/local/share/guild"
@@ -44,15 +45,20 @@ static const struct setting settings[] = {
     S("GUILD_CACHE_REDIS_SOCKET", cache_redis.socket, ""),
     I("GUILD_CACHE_REDIS_DB", cache_redis.db, "0", 0, 1023),
     S("GUILD_CACHE_REDIS_PASSWORD", cache_redis.password, ""),
+    S("GUILD_CACHE_REDIS_SENTINELS", cache_redis.sentinels, ""),
+    S("GUILD_CACHE_REDIS_MASTER", cache_redis.master, ""),
     S("GUILD_STORE_REDIS_HOST", store_redis.host, "127.0.0.1"),
     I("GUILD_STORE_REDIS_PORT", store_redis.port, "6379", 1, 65535),
     S("GUILD_STORE_REDIS_SOCKET", store_redis.socket, ""),
     I("GUILD_STORE_REDIS_DB", store_redis.db, "0", 0, 1023),
     S("GUILD_STORE_REDIS_PASSWORD", store_redis.password, ""),
+    S("GUILD_STORE_REDIS_SENTINELS", store_redis.sentinels, ""),
+    S("GUILD_STORE_REDIS_MASTER", store_redis.master, ""),
     I("GUILD_REDIS_CONNECT_TIMEOUT_MS", redis_connect_timeout_ms, "200", 1, 60000),
     I("GUILD_REDIS_TIMEOUT_MS", redis_timeout_ms, "200", 1, 60000),
     S("GUILD_REDIS_PREFIX", redis_prefix, "guild:"),
     I("GUILD_RECONNECT_INTERVAL_MS", reconnect_interval_ms, "1000", 100, 600000),
+    I("GUILD_REDIS_SENTINEL_CHECK_MS", redis_sentinel_check_ms, "1000", 0, 600000),
     S("GUILD_JWT_SECRET", jwt_secret, ""),
     I("ACCESS_TOKEN_EXPIRE_MINUTES", token_expire_minutes, "30", 1, 525600),
     I("GUILD_TOKEN_MAX_AGE_MINUTES", token_max_age_minutes, "1440", 1, 5256000),
@@ -221,6 +227,34 @@ out:
     return ret;
 }
 
+/* A role's Sentinel list parses, and names its master when it is set. */
+static int check_sentinels(const struct redis_settings *rs, const char *role, char *err,
+                           size_t errsz)
+{
+    struct redis_sentinel_addr addrs[REDIS_SENTINEL_MAX];
+    size_t n;
+    char bad[80];
+
+    if (redis_sentinel_list_parse(rs->sentinels, addrs, REDIS_SENTINEL_MAX, &n, bad,
+                                  sizeof(bad)) != 0) {
+        snprintf(err, errsz,
+                 "GUILD_%s_REDIS_SENTINELS: '%s' is not host:port or [ipv6]:port (at most %d)",
+                 role, bad, REDIS_SENTINEL_MAX);
+        return -1;
+    }
+    if (n > 0 && *rs->master == '\0') {
+        snprintf(err, errsz, "GUILD_%s_REDIS_MASTER must name the master when "
+                 "GUILD_%s_REDIS_SENTINELS is set", role, role);
+        return -1;
+    }
+    if (strlen(rs->master) > 128 || strpbrk(rs->master, " \t\r\n") != NULL) {
+        snprintf(err, errsz, "GUILD_%s_REDIS_MASTER must be a name of at most 128 bytes "
+                 "without blanks", role);
+        return -1;
+    }
+    return 0;
+}
+
 static int check(const struct config *c, enum config_need need, char *err, size_t errsz)
 {
     if (need & CONFIG_NEED_JWT_SECRET) {
@@ -249,6 +283,9 @@ static int check(const struct config *c, enum config_need need, char *err, size_
         snprintf(err, errsz, "GUILD_REQUEST_LOG must be buffered, sync or off");
         return -1;
     }
+    if (check_sentinels(&c->cache_redis, "CACHE", err, errsz) != 0 ||
+        check_sentinels(&c->store_redis, "STORE", err, errsz) != 0)
+        return -1;
     if (strlen(c->redis_prefix) > 64) {
         snprintf(err, errsz, "GUILD_REDIS_PREFIX must be at most 64 bytes");
         return -1;

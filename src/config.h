@@ -14,6 +14,8 @@ struct redis_settings {
     char *socket; /* unix socket path; "" = TCP host:port */
     int db;
     char *password; /* "" = no AUTH */
+    char *sentinels; /* "host:port,..." of Redis Sentinels; "" = use host:port/socket */
+    char *master;    /* the Sentinels' name for this role's master */
 };
 
 struct rate_setting {
@@ -38,6 +40,7 @@ struct config {
     int redis_timeout_ms;
     char *redis_prefix;
     int reconnect_interval_ms;
+    int redis_sentinel_check_ms; /* confirm an open connection's master this often; 0 never */
     /* auth */
     char *jwt_secret;
     int token_expire_minutes;

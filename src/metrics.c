@@ -48,6 +48,7 @@ struct segment {
     uint64_t invalidations[NFAMS];
     uint64_t ratelimit[NPOLICIES][3];
     uint64_t redis_errors[2];
+    uint64_t redis_master_switches[2];
     uint64_t mysql_errors;
     uint64_t cache_dirty; /* not a metric: a pool-wide flag, see metrics.h */
     /* the store's memory: the last INFO (valid 0 = unknown) and when it was
@@ -58,6 +59,7 @@ struct segment {
     uint64_t store_mem_max;
     uint64_t password_checks[2]; /* refused, admitted */
     unsigned long long pw_slots[METRICS_PW_SLOTS]; /* not a metric: pwgate.c's slots */
+    uint64_t cache_lost_seen; /* not a metric: the store's lost-invalidation count, as seen */
 };
 
 #define STORE_MEM_INTERVAL_MS 1000
@@ -204,6 +206,12 @@ void metrics_redis_error(const char *role)
         add(&seg->redis_errors[strcmp(role, "store") == 0], 1);
 }
 
+void metrics_redis_master_switch(const char *role)
+{
+    if (seg != NULL)
+        add(&seg->redis_master_switches[strcmp(role, "store") == 0], 1);
+}
+
 void metrics_mysql_error(void)
 {
     if (seg != NULL)
@@ -257,6 +265,20 @@ void metrics_cache_dirty_clear(unsigned long long seen)
     if (seg != NULL)
         __atomic_compare_exchange_n(&seg->cache_dirty, &expected, 0, false, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
+}
+
+bool metrics_cache_lost_seen_raise(unsigned long long count)
+{
+    uint64_t cur;
+
+    if (seg == NULL)
+        return false;
+    cur = get(&seg->cache_lost_seen);
+    while (cur < count)
+        if (__atomic_compare_exchange_n(&seg->cache_lost_seen, &cur, count, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return true;
+    return false;
 }
 
 unsigned long long *metrics_pw_slots(void)
@@ -417,6 +439,12 @@ static void render_rest(struct out *o)
     for (size_t i = 0; i < 2; i++)
         put(o, "guild_redis_errors_total{role=\"%s\"} %llu\n", roles[i],
             (unsigned long long)get(&seg->redis_errors[i]));
+    put(o, "# HELP guild_redis_master_switches_total Reconnects (per worker thread) that found "
+           "a role's master at a new address (Redis Sentinel).\n"
+           "# TYPE guild_redis_master_switches_total counter\n");
+    for (size_t i = 0; i < 2; i++)
+        put(o, "guild_redis_master_switches_total{role=\"%s\"} %llu\n", roles[i],
+            (unsigned long long)get(&seg->redis_master_switches[i]));
     put(o, "# HELP guild_mysql_errors_total Failed MySQL connects and statements.\n"
            "# TYPE guild_mysql_errors_total counter\n"
            "guild_mysql_errors_total %llu\n",

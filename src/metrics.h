@@ -28,6 +28,9 @@ void metrics_cache(const char *kind, enum metrics_cache_result r);
 void metrics_invalidation(const char *family);
 void metrics_ratelimit(const char *policy, enum metrics_rl_decision d);
 void metrics_redis_error(const char *role);
+/* A worker's reconnect found the role's master at another address than
+ * before (Sentinel failover): once per worker thread and switch. */
+void metrics_redis_master_switch(const char *role);
 void metrics_mysql_error(void);
 
 /* The store Redis' memory, for the alert that must fire well before its
@@ -48,6 +51,10 @@ void metrics_cache_dirty_mark(void);
 bool metrics_cache_dirty_tracked(void);
 unsigned long long metrics_cache_dirty_get(void);
 void metrics_cache_dirty_clear(unsigned long long seen);
+/* The pool-wide count of lost invalidations across hosts (cache.c keeps it
+ * in the store role) as this host last saw it: raises it to count and
+ * returns true when count is news to this host. */
+bool metrics_cache_lost_seen_raise(unsigned long long count);
 
 /* The password gate's slot table (pwgate.c), kept in this segment so that
  * every responder of the host shares it: METRICS_PW_SLOTS words, each 0

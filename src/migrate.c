@@ -1,6 +1,9 @@
 /* migrate: see migrate.h. A file counts as applied once all its statements
  * ran; DDL commits implicitly in MySQL, so each statement of a migration must
- * be idempotent on its own (CREATE TABLE IF NOT EXISTS, ...). */
+ * be idempotent on its own (CREATE TABLE IF NOT EXISTS, ...). Every app host's
+ * unit runs `guildctl migrate` before its pool starts, so runs are serialised
+ * by a MariaDB named lock: a second host waits, then finds everything applied,
+ * instead of racing the first to record a version (a duplicate-key failure). */
 #include "migrate.h"
 
 #include <ctype.h>
@@ -17,6 +20,9 @@ static const char SQL_TABLE[] =
     "applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP) ENGINE=InnoDB";
 static const char SQL_APPLIED[] = "SELECT COUNT(*) FROM schema_migrations WHERE version = ?";
 static const char SQL_RECORD[] = "INSERT INTO schema_migrations (version) VALUES (?)";
+/* held for the connection's life or until released; 1 = taken, 0 = timed out */
+static const char SQL_LOCK[] = "SELECT GET_LOCK('guild_migrate', 120)";
+static const char SQL_UNLOCK[] = "SELECT RELEASE_LOCK('guild_migrate')";
 
 static int is_migration(const char *name)
 {
@@ -124,6 +130,13 @@ static int apply_one(struct db *db, const char *dir, const char *name)
     return 1;
 }
 
+static void unlock(struct db *db)
+{
+    struct db_val got[] = {DB_OUT_INT};
+
+    (void)db_query_row(db, SQL_UNLOCK, NULL, 0, got, 1); /* the session's end frees it too */
+}
+
 int migrate_run(struct db *db, const char *dir)
 {
     DIR *d;
@@ -136,8 +149,16 @@ int migrate_run(struct db *db, const char *dir)
         fprintf(stderr, "migrate: cannot reach the database: %s\n", db_errstr(db));
         return -1;
     }
+    {
+        struct db_val got[] = {DB_OUT_INT};
+        if (db_query_row(db, SQL_LOCK, NULL, 0, got, 1) != DB_OK || got[0].i != 1) {
+            fprintf(stderr, "migrate: another host's migration did not finish within 120 s\n");
+            return -1;
+        }
+    }
     if ((d = opendir(dir)) == NULL) {
         fprintf(stderr, "migrate: cannot open %s\n", dir);
+        unlock(db);
         return -1;
     }
     while ((e = readdir(d)) != NULL && n < sizeof(names) / sizeof(names[0]))
@@ -151,5 +172,6 @@ int migrate_run(struct db *db, const char *dir)
     }
     for (i = 0; i < n; i++)
         free(names[i]);
+    unlock(db);
     return rc < 0 ? -1 : applied;
 }

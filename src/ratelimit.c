@@ -22,19 +22,22 @@
 
 #include "app.h"
 #include "arena.h"
+#include "cache.h"
 #include "log.h"
 #include "redis_conn.h"
 
-/* KEYS: window, denylist key ("" = none). ARGV: limit (0 = denylist only),
- * window ms, add (1 = log this request if admitted).
- * Returns {allowed, remaining, reset ms, revoked, now ms}; "now" names the
- * logged entry, which a forgiven login removes again. Integer arithmetic
+/* KEYS: window, denylist key ("" = none), lost-invalidation count ("" =
+ * none). ARGV: limit (0 = denylist only), window ms, add (1 = log this
+ * request if admitted).
+ * Returns {allowed, remaining, reset ms, revoked, now ms, lost}; "now" names
+ * the logged entry, which a forgiven login removes again. Integer arithmetic
  * only: Lua numbers are doubles, exact far beyond ms timestamps. */
 static struct redis_script script_check = {.text =
     "local limit = tonumber(ARGV[1])\n"
-    "local revoked = 0\n"
+    "local revoked, lost = 0, 0\n"
     "if KEYS[2] ~= '' then revoked = redis.call('EXISTS', KEYS[2]) end\n"
-    "if limit == 0 then return {1, 0, 0, revoked, 0} end\n"
+    "if KEYS[3] ~= '' then lost = tonumber(redis.call('GET', KEYS[3]) or '0') or 0 end\n"
+    "if limit == 0 then return {1, 0, 0, revoked, 0, lost} end\n"
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
     "local window, key = tonumber(ARGV[2]), KEYS[1]\n"
@@ -59,7 +62,7 @@ static struct redis_script script_check = {.text =
     "end\n"
     "local reset = window\n"
     "if oldest then reset = oldest + window - now end\n"
-    "return {allowed, limit - n, reset, revoked, now}\n"};
+    "return {allowed, limit - n, reset, revoked, now, lost}\n"};
 
 void ratelimit_init(void)
 {
@@ -69,25 +72,28 @@ void ratelimit_init(void)
 /* Runs the script; fills out (rc RL_UNAVAILABLE when the store is down).
  * limit 0 checks the denylist only. *now_ms gets the logged entry's time. */
 static void run_check(struct app *app, const struct rl_policy *p, int limit, const char *key,
-                      const char *deny_key, bool add, struct rl_result *out, long long *now_ms)
+                      const char *deny_key, const char *lost_key, bool add,
+                      struct rl_result *out, long long *now_ms)
 {
     char limit_s[16], window[16];
-    const char *argv[5];
+    const char *argv[6];
     redisReply *r;
 
     out->policy = p;
     out->revoked = false;
+    out->cache_lost = -1;
     out->remaining = p->limit;
     out->reset_s = p->window_s;
     snprintf(limit_s, sizeof(limit_s), "%d", limit);
     snprintf(window, sizeof(window), "%d", p->window_s * 1000);
     argv[0] = key;
     argv[1] = deny_key ? deny_key : "";
-    argv[2] = limit_s;
-    argv[3] = window;
-    argv[4] = add ? "1" : "0";
-    r = key ? redis_conn_eval(app->store_redis, &script_check, 2, 5, argv, NULL) : NULL;
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+    argv[2] = lost_key ? lost_key : "";
+    argv[3] = limit_s;
+    argv[4] = window;
+    argv[5] = add ? "1" : "0";
+    r = key ? redis_conn_eval(app->store_redis, &script_check, 3, 6, argv, NULL) : NULL;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 6) {
         static _Thread_local time_t last;
         log_limited(&last, 5, LOG_WARN, "ratelimit: store Redis unavailable, allowing");
         out->rc = RL_UNAVAILABLE;
@@ -102,6 +108,7 @@ static void run_check(struct app *app, const struct rl_policy *p, int limit, con
     out->revoked = r->element[3]->integer != 0;
     if (now_ms != NULL)
         *now_ms = r->element[4]->integer;
+    out->cache_lost = r->element[5]->integer;
     freeReplyObject(r);
 }
 
@@ -112,7 +119,7 @@ void ratelimit_check(struct app *app, const struct rl_policy *p, const char *who
     const char *key = arena_sprintf(&app->arena, "%srlw:%s:%s", prefix, p->name, who);
     const char *deny = jti ? arena_sprintf(&app->arena, "%srevoked:%s", prefix, jti) : NULL;
 
-    run_check(app, p, p->limit, key, deny, true, out, NULL);
+    run_check(app, p, p->limit, key, deny, cache_lost_key(app), true, out, NULL);
 }
 
 /* "<prefix>rlw:login:<length of ip>:<ip>:<username>". Both parts are
@@ -133,7 +140,7 @@ void ratelimit_login_reserve(struct app *app, const struct rl_policy *p, const c
 {
     long long now_ms = 0;
 
-    run_check(app, p, p->limit, login_key(app, ip, username), NULL, true, out, &now_ms);
+    run_check(app, p, p->limit, login_key(app, ip, username), NULL, NULL, true, out, &now_ms);
     /* entries are times: removing any one equal to ours forgives exactly one */
     snprintf(member, member_sz, "%lld", now_ms);
 }

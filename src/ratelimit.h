@@ -27,10 +27,13 @@ struct rl_result {
     long remaining;
     long reset_s;  /* seconds until the oldest request leaves the window (>= 1) */
     bool revoked;  /* the jti given to rl_check is on the denylist */
+    long long cache_lost; /* the pool's lost-invalidation count (cache.h), -1 unknown */
 };
 
 /* Counts one request of `who` (e.g. "u:42" or "ip:10.0.0.1") against p and,
- * when jti is not NULL, checks the denylist in the same script. */
+ * when jti is not NULL, checks the denylist in the same script, which also
+ * reads the count of invalidations any host lost (cache_lost_key) so that
+ * every host learns of one on its next request, without a round trip. */
 void ratelimit_check(struct app *app, const struct rl_policy *p, const char *who,
                      const char *jti, struct rl_result *out);
 

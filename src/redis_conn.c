@@ -1,6 +1,13 @@
 /* redis_conn: hiredis connection with timeouts and throttled reconnects;
  * see redis_conn.h. After any I/O error or timeout hiredis leaves the context
- * unusable, so it is freed at once and a later call reconnects. */
+ * unusable, so it is freed at once and a later call reconnects. With Redis
+ * Sentinel configured for the role, a connect first asks the Sentinels where
+ * the master is (connect_via_sentinels); a reply saying the server is no
+ * longer the writable master (READONLY, MASTERDOWN, LOADING, NOREPLICAS)
+ * drops the connection, so the next call rediscovers; and an open
+ * connection's master is confirmed with a Sentinel once per
+ * GUILD_REDIS_SENTINEL_CHECK_MS (recheck_master). Without Sentinels the
+ * command path does no extra work but one branch per reply. */
 #include "redis_conn.h"
 
 #include <errno.h>
@@ -16,6 +23,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "redis_sentinel.h"
 
 struct redis_conn {
     const char *role;
@@ -24,6 +32,14 @@ struct redis_conn {
     redisContext *ctx;
     long long last_attempt_ms;
     long long last_ok_ms; /* when the connection last answered */
+    redis_conn_hook on_connect; /* NULL: none */
+    void *on_connect_arg;
+    /* Sentinel discovery; n_sentinels 0: the fixed host:port or socket */
+    size_t n_sentinels;
+    size_t sticky; /* the Sentinel that answered last: asked first next time */
+    long long checked_ms; /* when a Sentinel last confirmed the master's address */
+    struct redis_sentinel_addr master; /* connected to last; host "" = none yet */
+    struct redis_sentinel_addr sentinels[REDIS_SENTINEL_MAX];
 };
 
 /* A connection idle this long may have been closed by a Redis restart
@@ -43,7 +59,11 @@ static void log_failure(const struct redis_conn *rc, const char *what, const cha
     static _Thread_local time_t last_log;
 
     metrics_redis_error(rc->role);
-    if (*rc->rs->socket)
+    if (rc->n_sentinels > 0)
+        log_limited(&last_log, 5, LOG_ERR, "redis %s (master %s at %s:%d) %s: %s", rc->role,
+                    rc->rs->master, *rc->master.host ? rc->master.host : "?", rc->master.port,
+                    what, detail ? detail : "");
+    else if (*rc->rs->socket)
         log_limited(&last_log, 5, LOG_ERR, "redis %s (%s) %s: %s", rc->role, rc->rs->socket, what,
                     detail ? detail : "");
     else
@@ -61,6 +81,13 @@ struct redis_conn *redis_conn_new(const char *role, const struct redis_settings 
     rc->role = role;
     rc->rs = rs;
     rc->cfg = cfg;
+    if (rs->sentinels != NULL && *rs->sentinels) {
+        char bad[8];
+        /* config_load validated the list; a failure here leaves n 0 */
+        if (redis_sentinel_list_parse(rs->sentinels, rc->sentinels, REDIS_SENTINEL_MAX,
+                                      &rc->n_sentinels, bad, sizeof(bad)) != 0)
+            rc->n_sentinels = 0;
+    }
     return rc;
 }
 
@@ -110,13 +137,23 @@ static int handshake(struct redis_conn *rc)
 }
 
 static int connect_now(struct redis_conn *rc, long long now);
+static int finish_connect(struct redis_conn *rc);
+static int run_hook(struct redis_conn *rc);
+
+static void recheck_master(struct redis_conn *rc, long long now);
 
 int redis_conn_ensure(struct redis_conn *rc)
 {
     long long now;
 
-    if (rc->ctx != NULL)
-        return 0;
+    if (rc->ctx != NULL) {
+        if (rc->n_sentinels == 0 || rc->cfg->redis_sentinel_check_ms == 0)
+            return 0;
+        now = (long long)clock_ms();
+        if (now - rc->checked_ms >= rc->cfg->redis_sentinel_check_ms)
+            recheck_master(rc, now);
+        return rc->ctx != NULL ? 0 : -1;
+    }
     now = (long long)clock_ms();
     if (rc->last_attempt_ms != 0 && now - rc->last_attempt_ms < rc->cfg->reconnect_interval_ms)
         return -1;
@@ -135,9 +172,13 @@ static bool stale_connection(const struct redis_conn *rc, long long idle_since_m
     return err == REDIS_ERR_EOF || (err == REDIS_ERR_IO && (e == EPIPE || e == ECONNRESET));
 }
 
+static int connect_via_sentinels(struct redis_conn *rc);
+
 static int connect_now(struct redis_conn *rc, long long now)
 {
     rc->last_attempt_ms = now;
+    if (rc->n_sentinels > 0)
+        return connect_via_sentinels(rc) == 0 ? run_hook(rc) : -1;
     /* a unix socket skips the kernel's TCP loopback path: on a 2-core host
      * that path was most of Redis' CPU under the cache-hit load */
     if (*rc->rs->socket)
@@ -146,6 +187,13 @@ static int connect_now(struct redis_conn *rc, long long now)
     else
         rc->ctx = redisConnectWithTimeout(rc->rs->host, rc->rs->port,
                                           tv_ms(rc->cfg->redis_connect_timeout_ms));
+    return finish_connect(rc) == 0 ? run_hook(rc) : -1;
+}
+
+/* The rest of a connect, once redisConnect* returned rc->ctx: timeouts,
+ * AUTH and SELECT. 0, or -1 with the context dropped. */
+static int finish_connect(struct redis_conn *rc)
+{
     if (rc->ctx == NULL || rc->ctx->err) {
         log_failure(rc, "connect", rc->ctx ? rc->ctx->errstr : "out of memory");
         drop(rc);
@@ -157,6 +205,22 @@ static int connect_now(struct redis_conn *rc, long long now)
         return -1;
     }
     return 0;
+}
+
+/* The role's on-connect check, once the connection is the one to use. */
+static int run_hook(struct redis_conn *rc)
+{
+    if (rc->on_connect == NULL || rc->on_connect(rc->ctx, rc->on_connect_arg) == 0)
+        return 0;
+    log_failure(rc, "connect check", rc->ctx->err ? rc->ctx->errstr : "refused");
+    drop(rc);
+    return -1;
+}
+
+void redis_conn_on_connect(struct redis_conn *rc, redis_conn_hook hook, void *arg)
+{
+    rc->on_connect = hook;
+    rc->on_connect_arg = arg;
 }
 
 struct redisReply *redis_conn_command(struct redis_conn *rc, int argc, const char **argv,
@@ -244,17 +308,42 @@ static int write_all(struct redis_conn *rc, size_t n, const int *argcs, const ch
     return 0;
 }
 
-/* Reads n replies; 0, or -1 with every reply freed. */
+/* A reply said this server is not the writable master any more (it was
+ * demoted, lost its master, or is loading after a restart): the replies
+ * still go to the caller as errors, so its degrade path runs, but the
+ * connection is dropped so that the next call asks the Sentinels again
+ * (at most once per reconnect interval, as after any failure). */
+static void drop_after_failover_reply(struct redis_conn *rc, struct redisReply **replies,
+                                      size_t n)
+{
+    const char *detail = "";
+
+    for (size_t i = 0; i < n && *detail == '\0'; i++)
+        if (redis_sentinel_is_failover_error(replies[i]))
+            detail = replies[i]->str;
+    log_failure(rc, "not the master, rediscovering", detail);
+    drop(rc);
+}
+
+/* Reads n replies; 0, or -1 with every reply freed. A reply that says the
+ * server is no longer the master (with Sentinels) drops the connection after
+ * all n are read. */
 static int read_all(struct redis_conn *rc, size_t n, struct redisReply **replies)
 {
     size_t i;
+    bool not_master = false;
 
     for (i = 0; i < n; i++) {
         void *r = NULL;
         if (redisGetReply(rc->ctx, &r) != REDIS_OK)
             goto fail;
         replies[i] = r;
+        /* the only cost to a role without Sentinels: one branch per reply */
+        if (rc->n_sentinels > 0 && redis_sentinel_is_failover_error(r))
+            not_master = true;
     }
+    if (not_master)
+        drop_after_failover_reply(rc, replies, n);
     return 0;
 fail:
     for (i = 0; i < n; i++) {
@@ -425,4 +514,118 @@ bool redis_conn_is_up(const struct redis_conn *rc)
 const char *redis_conn_role(const struct redis_conn *rc)
 {
     return rc->role;
+}
+
+/* ---- Sentinel discovery ---- */
+
+/* Asks one Sentinel for the master's address. 0 with *out filled. */
+static int ask_sentinel(struct redis_conn *rc, const struct redis_sentinel_addr *sentinel,
+                        struct redis_sentinel_addr *out)
+{
+    const char *argv[] = {"SENTINEL", "get-master-addr-by-name", rc->rs->master};
+    redisContext *sc = redisConnectWithTimeout(sentinel->host, sentinel->port,
+                                               tv_ms(rc->cfg->redis_connect_timeout_ms));
+    redisReply *r = NULL;
+    int ret = -1;
+
+    if (sc == NULL || sc->err) {
+        log_failure(rc, "sentinel connect", sc ? sc->errstr : "out of memory");
+        goto out;
+    }
+    if (redisSetTimeout(sc, tv_ms(rc->cfg->redis_timeout_ms)) != REDIS_OK ||
+        (r = redisCommandArgv(sc, 3, argv, NULL)) == NULL) {
+        log_failure(rc, "sentinel query", sc->errstr);
+        goto out;
+    }
+    if ((ret = redis_sentinel_master_parse(r, out)) != 0)
+        log_failure(rc, "sentinel query", r->type == REDIS_REPLY_ERROR ? r->str
+                                                                        : "master name unknown");
+out:
+    freeReplyObject(r);
+    if (sc != NULL)
+        redisFree(sc);
+    return ret;
+}
+
+/* ROLE on the fresh connection says "master". */
+static bool connected_to_master(struct redis_conn *rc)
+{
+    const char *argv[] = {"ROLE"};
+    redisReply *r = redisCommandArgv(rc->ctx, 1, argv, NULL);
+    bool ok = redis_sentinel_role_is_master(r);
+
+    if (!ok)
+        log_failure(rc, "role", r == NULL                        ? rc->ctx->errstr
+                                : r->type == REDIS_REPLY_ERROR ? r->str
+                                                               : "not a master");
+    freeReplyObject(r);
+    return ok;
+}
+
+/* Remembers where the master is; a change of address is logged (at most
+ * every 5 s per thread) and counted. */
+static void note_master(struct redis_conn *rc, const struct redis_sentinel_addr *m)
+{
+    static _Thread_local time_t last_log;
+
+    if (strcmp(rc->master.host, m->host) == 0 && rc->master.port == m->port)
+        return;
+    if (*rc->master.host) {
+        metrics_redis_master_switch(rc->role);
+        log_limited(&last_log, 5, LOG_WARN, "redis %s: master %s switched from %s:%d to %s:%d",
+                    rc->role, rc->rs->master, rc->master.host, rc->master.port, m->host,
+                    m->port);
+    } else {
+        log_limited(&last_log, 5, LOG_INFO, "redis %s: master %s is at %s:%d", rc->role,
+                    rc->rs->master, m->host, m->port);
+    }
+    rc->master = *m;
+}
+
+/* Each Sentinel in turn, from the one that answered last: its answer is
+ * connected to (AUTH, SELECT) and must say "master" to ROLE, else the next
+ * Sentinel's answer is tried. 0 with rc->ctx open, or -1. */
+static int connect_via_sentinels(struct redis_conn *rc)
+{
+    for (size_t k = 0; k < rc->n_sentinels; k++) {
+        size_t i = (rc->sticky + k) % rc->n_sentinels;
+        struct redis_sentinel_addr m;
+
+        if (ask_sentinel(rc, &rc->sentinels[i], &m) != 0)
+            continue;
+        rc->ctx = redisConnectWithTimeout(m.host, m.port, tv_ms(rc->cfg->redis_connect_timeout_ms));
+        if (finish_connect(rc) != 0)
+            continue;
+        if (!connected_to_master(rc)) {
+            drop(rc);
+            continue;
+        }
+        rc->sticky = i;
+        rc->checked_ms = (long long)clock_ms();
+        note_master(rc, &m);
+        return 0;
+    }
+    return -1;
+}
+
+/* An open connection's master, confirmed with one Sentinel at most once per
+ * GUILD_REDIS_SENTINEL_CHECK_MS. Why: after a planned failover (SENTINEL FAILOVER) or a
+ * partition, the old master stays writable until Sentinel reconfigures it,
+ * about 8 s later, and then drops every write it took meanwhile when it
+ * resyncs from the new one; measured, most acknowledged sessions of that
+ * window were lost. A Sentinel that does not answer keeps the connection
+ * (the next check asks the next Sentinel). */
+static void recheck_master(struct redis_conn *rc, long long now)
+{
+    struct redis_sentinel_addr m;
+
+    rc->checked_ms = now;
+    if (ask_sentinel(rc, &rc->sentinels[rc->sticky], &m) != 0) {
+        rc->sticky = (rc->sticky + 1) % rc->n_sentinels;
+        return;
+    }
+    if (strcmp(m.host, rc->master.host) == 0 && m.port == rc->master.port)
+        return;
+    drop(rc);
+    (void)connect_now(rc, now); /* fails: the caller sees no connection */
 }

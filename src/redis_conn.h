@@ -2,7 +2,9 @@
  * Connect and command timeouts come from config, so a slow or dead Redis costs
  * a request at most the timeout. A failed connection is dropped and retried at
  * most once per reconnect interval; callers treat NULL replies as "Redis is
- * unavailable" and degrade. Modules that read replies include <hiredis.h>. */
+ * unavailable" and degrade. With GUILD_*_REDIS_SENTINELS the master is found
+ * through Redis Sentinel (see redis_conn.c and docs/reliability.md). Modules
+ * that read replies include <hiredis.h>. */
 #ifndef GUILD_REDIS_CONN_H
 #define GUILD_REDIS_CONN_H
 
@@ -12,12 +14,19 @@
 struct config;
 struct redis_settings;
 struct redisReply;
+struct redisContext;
 struct redis_conn;
 
 /* Allocates a handle for one role ("cache" or "store"); does not connect.
  * NULL only on out-of-memory. The settings must outlive the handle. */
 struct redis_conn *redis_conn_new(const char *role, const struct redis_settings *rs,
                                   const struct config *cfg);
+/* A check run on every new connection of the role before its first use
+ * (after AUTH, SELECT and, with Sentinels, ROLE), on the raw hiredis
+ * context: 0 to use the connection, -1 to drop it (the connect fails). */
+typedef int (*redis_conn_hook)(struct redisContext *ctx, void *arg);
+void redis_conn_on_connect(struct redis_conn *rc, redis_conn_hook hook, void *arg);
+
 /* Closes and frees; NULL is a no-op. */
 void redis_conn_free(struct redis_conn *rc);
 

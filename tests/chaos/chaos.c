@@ -37,6 +37,8 @@ static void usage(void)
 {
     fputs("usage: chaos fault NAME [options]   NAME: cache-down store-down cache-stall\n"
           "                                      mysql-restart responder-kill nginx-reload\n"
+          "                                      host-down cache-failover store-failover\n"
+          "                                      (the last three: scripts/cluster)\n"
           "       chaos load [options]         no fault: every answer must be a 2xx\n"
           "options: --clients N [8]  --seconds S [fault: 20; load: 10 unless --requests]\n"
           "         --requests N (load)  --warmup S [4]  --hold S [3]\n"
@@ -183,6 +185,7 @@ int main(int argc, char **argv)
     if (o.fresh && o.fault != FAULT_NONE)
         fresh_check(&l, base, &v);
     if (o.verify) {
+        v.session_loss_allowed = o.fault == FAULT_STORE_FAILOVER;
         verify_writes(&l, &v);
         verify_sessions(&l, base, &v);
     }

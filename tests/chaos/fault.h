@@ -4,7 +4,9 @@
  * what the stack promises meanwhile (which answers are acceptable, what
  * "degraded" means for the time to recover).
  * The stack is described by stack.env's variables in the environment:
- * STACK_CMD, REDIS_CACHE_PID, FCGI_PID, NGINX_PID, FCGI_CHILDREN. */
+ * STACK_CMD, REDIS_CACHE_PID, FCGI_PID, NGINX_PID, FCGI_CHILDREN.
+ * The cluster faults use STACK_CMD only: `stop|start app1`, `stop|start
+ * redis-cache|redis-store` (scripts/cluster: the role's current primary). */
 #ifndef GUILD_CHAOS_FAULT_H
 #define GUILD_CHAOS_FAULT_H
 
@@ -20,6 +22,11 @@ enum fault_kind {
     FAULT_MYSQL_RESTART, /* stop mysql, start it again */
     FAULT_RESPONDER_KILL,/* kill -9 one responder, twice, hold apart */
     FAULT_NGINX_RELOAD,  /* SIGHUP nginx, twice, hold apart */
+    /* the cluster's faults (scripts/cluster's STACK_CMD, issue 11) */
+    FAULT_HOST_DOWN,     /* kill -9 app host 1's whole pool, start it after the hold */
+    FAULT_CACHE_FAILOVER,/* kill -9 the cache primary: Sentinel promotes the replica; the
+                          * old primary comes back as a replica after the hold */
+    FAULT_STORE_FAILOVER,/* the same for the store primary */
 };
 
 #define FAULT_MAX_HITS 2
@@ -35,6 +42,7 @@ struct fault_timeline {
     int64_t t_fault_us;    /* the fault began (first hit) */
     int64_t t_restore_us;  /* the service was back: start returned, SIGCONT sent, last hit */
     int64_t restore_cmd_us;/* how long `scripts/stack start` took (0 for signals) */
+    int64_t stop_cmd_us;   /* cluster faults: how long the stop (the kill) command took */
     int nhits;
     int64_t hit_us[FAULT_MAX_HITS];      /* each kill / reload */
     int hit_inflight[FAULT_MAX_HITS];    /* the load's requests in flight at that moment */

@@ -1,6 +1,9 @@
 /* report: see report.h. */
 #include "report.h"
 
+/* host-down: how long after the kill a request may still meet a dead kept-alive connection */
+#define HOST_STALE_US 1000000
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +105,14 @@ int report_build(struct report *r, const struct load *l, enum fault_kind k,
                 ok = 0;
             if (ok && st == 502) {
                 kidx = kill_of(tl, t_end);
-                if (kidx < 0)
+                /* a dead host may fail only what it held: sent before it died, or within
+                 * HOST_STALE_US after, on a kept-alive connection nginx had not yet seen
+                 * close (nginx then never passes a sent POST on; counted apart) */
+                if (kidx < 0 || (k == FAULT_HOST_DOWN &&
+                                 rec->t0_us > tl->hit_us[kidx] + tl->stop_cmd_us + HOST_STALE_US))
                     ok = 0;
+                else if (k == FAULT_HOST_DOWN && rec->t0_us > tl->hit_us[kidx] + tl->stop_cmd_us)
+                    r->stale_502++;
                 else
                     r->kill_502[kidx]++;
             }
@@ -154,7 +163,7 @@ int report_build(struct report *r, const struct load *l, enum fault_kind k,
     if ((k == FAULT_CACHE_DOWN || k == FAULT_CACHE_STALL || k == FAULT_STORE_DOWN ||
          k == FAULT_MYSQL_RESTART) && r->degraded == 0)
         why(r, "no answer showed the fault: was it injected?");
-    for (i = 0; k == FAULT_RESPONDER_KILL && i < (size_t)tl->nhits; i++)
+    for (i = 0; (k == FAULT_RESPONDER_KILL || k == FAULT_HOST_DOWN) && i < (size_t)tl->nhits; i++)
         if (r->kill_502[i] > tl->hit_inflight[i])
             why(r, "kill %zu: %ld answers 502, more than the %d requests in flight", i + 1,
                 r->kill_502[i], tl->hit_inflight[i]);
@@ -188,6 +197,11 @@ static void recovery(const struct report *r, enum fault_kind k, const struct fau
         snprintf(buf, sz, "respawn %ld / %ld ms; 502s %ld / %ld (in flight %d / %d)",
                  tl->respawn_ms[0], tl->respawn_ms[1], r->kill_502[0], r->kill_502[1],
                  tl->hit_inflight[0], tl->hit_inflight[1]);
+    } else if (k == FAULT_HOST_DOWN) {
+        snprintf(buf, sz, "502s %ld in flight (of %d) + %ld on stale kept-alive connections; "
+                 "restart took %.1f s; %s", r->kill_502[0], tl->hit_inflight[0], r->stale_502,
+                 tl->restore_cmd_us / 1e6,
+                 r->degraded ? "errors only at the kill" : "no error");
     } else if (k == FAULT_NONE || k == FAULT_NGINX_RELOAD) {
         snprintf(buf, sz, "%s", r->degraded ? "degraded answers!" : "nothing to recover");
     } else if (r->recovery_ms < 0) {
@@ -230,6 +244,9 @@ void report_print(FILE *out, const struct report *r, enum fault_kind k,
             v->users_acked, v->users_found, v->starts_acked, v->starts_found,
             v->completions_acked, v->completions_found, v->totals_bad, v->totals_checked,
             v->sessions_acked, v->sessions_found, v->fresh_checked, v->fresh_stale, v->settle_ms);
+    if (v->session_loss_allowed)
+        fprintf(out, "[chaos] %-15s sessions lost in the failover (acknowledged, then 404): %ld\n",
+                "", v->sessions_lost);
     fprintf(out, "[chaos] %-15s %s%s\n", "", r->failed ? "FAILED: " : "ok", r->failed ? r->why : "");
 }
 

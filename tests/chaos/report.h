@@ -31,6 +31,7 @@ struct report {
     size_t unexpected;      /* answers the contract does not allow */
     size_t bad_shape;       /* errors without the JSON {"detail"} body */
     long kill_502[FAULT_MAX_HITS];
+    long stale_502; /* host-down: sent just after the kill on a dead kept-alive connection */
     double seconds;
     int failed;
     char why[1024];

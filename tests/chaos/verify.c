@@ -233,6 +233,8 @@ int verify_sessions(const struct load *l, const char *base_url, struct verify *v
             wire_call(w, "GET", url, NULL, NULL, cl->users[s->user].token, &r);
             if (r.status == 200)
                 v->sessions_found++;
+            else if (r.status == 404 && v->session_loss_allowed)
+                v->sessions_lost++;
             else
                 verify_note(v, "acknowledged session %s: GET answered %d", s->id, r.status);
             wire_reply_free(&r);

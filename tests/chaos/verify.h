@@ -20,6 +20,10 @@ struct verify {
     long completions_acked, completions_found;
     long totals_checked, totals_bad;   /* per-user XP / missions consistency */
     long sessions_acked, sessions_found;
+    /* a store failover (Redis replicates asynchronously) may lose the last sessions: set
+     * before verify_sessions, they are counted in sessions_lost, not as problems */
+    int session_loss_allowed;
+    long sessions_lost;
     long fresh_checked, fresh_stale;   /* cached figures compared with MariaDB */
     long settle_ms;                    /* wait until the cache served again (fresh_check) */
     int problems;

@@ -345,12 +345,16 @@ static long long mission_attempts(int h, int m)
 
     on(h);
     get("/api/analytics/missions/stats", NULL, &r);
-    if (r.status == 200 && (list = fx_jget(r.json, "missions")) != NULL)
+    /* a mission nobody has attempted yet is absent from the list (GROUP BY over
+     * mission_progress): 0 attempts, not an unreadable answer */
+    if (r.status == 200 && (list = fx_jget(r.json, "missions")) != NULL) {
+        v = 0;
         for (size_t i = 0; i < json_object_array_length(list); i++) {
             json_object *e = json_object_array_get_idx(list, i);
             if (fx_jint(e, "mission_id") == m)
                 v = fx_jint(e, "total_attempts");
         }
+    }
     http_resp_free(&r);
     return v;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -431,6 +432,34 @@ int db_exec_uncached(struct db *db, const char *sql)
 static const char SQL_BEGIN[] = "START TRANSACTION";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
+
+#define DB_TX_ATTEMPTS 5
+
+int db_transaction(struct db *db, int (*body)(struct db *db, void *ctx), void *ctx)
+{
+    int rc = DB_ERR;
+    bool conflict;
+    struct timespec ts;
+
+    for (int attempt = 0; attempt < DB_TX_ATTEMPTS; attempt++) {
+        if (db_begin(db) != DB_OK)
+            return DB_ERR;
+        rc = body(db, ctx);
+        if (rc == DB_OK && db_commit(db) != DB_OK)
+            rc = DB_ERR;
+        if (rc == DB_OK)
+            return DB_OK;
+        conflict = rc == DB_ERR && db_is_conflict(db); /* before ROLLBACK resets it */
+        db_rollback(db);
+        if (!conflict)
+            return rc;
+        /* a short, jittered pause: the winners commit first instead of
+         * meeting the same victims again */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        usleep((useconds_t)(1000 * (attempt + 1) + ts.tv_nsec / 1000 % 1000));
+    }
+    return rc;
+}
 
 int db_begin(struct db *db)
 {

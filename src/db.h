@@ -92,6 +92,14 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/* Runs body(db, ctx) in a transaction and commits it when body returns
+ * DB_OK; any other result rolls back and is returned. A transaction InnoDB
+ * picked as a deadlock or lock-wait victim is run again (up to 5 times,
+ * after a short jittered pause) instead of answering a 503 for a write the
+ * client did nothing wrong in: body must therefore start from scratch on
+ * every call. */
+int db_transaction(struct db *db, int (*body)(struct db *db, void *ctx), void *ctx);
+
 /* The last error as text (never includes parameter values). */
 const char *db_errstr(const struct db *db);
 

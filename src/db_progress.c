@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "db.h"
 #include "db_summary.h"
@@ -17,31 +16,47 @@
     "id, user_id, mission_id, mission_name, status, score, UNIX_TIMESTAMP(started_at), " \
     "UNIX_TIMESTAMP(completed_at), UNIX_TIMESTAMP(created_at)"
 
-int db_progress_start(struct db *db, long long user_id, long long mission_id, const char *name,
-                      struct progress *out)
+struct start_tx {
+    long long user_id, mission_id, now;
+    const char *name;
+    unsigned long long id;
+};
+
+/* The start transaction's body: the progress row, then its counters. */
+static int start_body(struct db *db, void *ctx)
 {
     static const char sql[] =
         "INSERT INTO mission_progress (user_id, mission_id, mission_name, status, score, "
         "started_at, created_at) VALUES (?, ?, ?, 'in_progress', 0, FROM_UNIXTIME(?), "
         "FROM_UNIXTIME(?))";
-    long long now = (long long)time(NULL);
-    struct db_val in[] = {DB_IN_INT(user_id), DB_IN_INT(mission_id), DB_IN_TEXT(name),
-                          DB_IN_INT(now), DB_IN_INT(now)};
-    unsigned long long id = 0;
+    struct start_tx *t = ctx;
+    struct db_val in[] = {DB_IN_INT(t->user_id), DB_IN_INT(t->mission_id), DB_IN_TEXT(t->name),
+                          DB_IN_INT(t->now), DB_IN_INT(t->now)};
     struct summary_delta d;
     int rc;
 
     summary_init(&d);
-    summary_add_progress(&d, mission_id, false, 0, +1);
-    if (db_begin(db) != DB_OK) {
-        rc = DB_ERR;
-        goto out;
-    }
+    summary_add_progress(&d, t->mission_id, false, 0, +1);
     /* the foreign-key check share-locks the user row: after a completion or
      * a delete of that user that holds it, never before */
-    rc = db_summary_commit(db, &d, db_exec(db, sql, in, 5, NULL, &id));
+    rc = db_exec(db, sql, in, 5, NULL, &t->id);
+    if (rc == DB_OK)
+        rc = db_summary_apply(db, &d);
+    summary_cleanup(&d);
+    return rc;
+}
+
+int db_progress_start(struct db *db, long long user_id, long long mission_id, const char *name,
+                      struct progress *out)
+{
+    long long now = (long long)time(NULL);
+    struct start_tx t = {user_id, mission_id, now, name, 0};
+    unsigned long long id;
+    int rc = db_transaction(db, start_body, &t);
+
     if (rc != DB_OK)
-        goto out;
+        return rc;
+    id = t.id;
     memset(out, 0, sizeof(*out));
     out->id = (long long)id;
     out->user_id = user_id;
@@ -51,9 +66,7 @@ int db_progress_start(struct db *db, long long user_id, long long mission_id, co
     out->score = 0;
     out->started_at = out->created_at = now;
     out->completed_at = -1;
-out:
-    summary_cleanup(&d);
-    return rc;
+    return DB_OK;
 }
 
 int db_progress_list(struct db *db, long long user_id,
@@ -184,39 +197,35 @@ static int complete_locked(struct db *db, long long user_id, long long mission_i
     return DB_OK;
 }
 
-#define DB_PROGRESS_TX_ATTEMPTS 5
+struct complete_tx {
+    long long user_id, mission_id;
+    const char *name;
+    double score;
+    struct completion *out;
+};
+
+/* The completion transaction's body (complete_locked with its counters). */
+static int complete_body(struct db *db, void *ctx)
+{
+    struct complete_tx *t = ctx;
+    struct summary_delta d;
+    int rc;
+
+    summary_init(&d);
+    rc = complete_locked(db, t->user_id, t->mission_id, t->name, t->score, t->out, &d);
+    summary_cleanup(&d);
+    return rc;
+}
 
 int db_progress_complete(struct db *db, long long user_id, long long mission_id,
                          const char *name, double score, struct completion *out)
 {
-    struct summary_delta d;
-    int rc = DB_ERR;
-    bool conflict;
-    struct timespec ts;
+    struct complete_tx t = {user_id, mission_id, name, score, out};
 
     /* Two completions of different users could deadlock on the gap locks of
      * mission_progress's unique index (the UPDATE finds no row, then both
      * INSERT into the gap). Sessions now run at READ COMMITTED (no gap
      * locks), and a transaction InnoDB still picks as a deadlock or lock-wait
-     * victim is run again rather than answered with a 503 (a lost write). */
-    for (int attempt = 0; attempt < DB_PROGRESS_TX_ATTEMPTS; attempt++) {
-        if (db_begin(db) != DB_OK)
-            return DB_ERR;
-        summary_init(&d);
-        rc = complete_locked(db, user_id, mission_id, name, score, out, &d);
-        summary_cleanup(&d);
-        if (rc == DB_OK && db_commit(db) != DB_OK)
-            rc = DB_ERR;
-        if (rc == DB_OK)
-            return DB_OK;
-        conflict = rc == DB_ERR && db_is_conflict(db); /* before ROLLBACK resets it */
-        db_rollback(db);
-        if (!conflict)
-            return rc;
-        /* a short, jittered pause: the winners commit first instead of
-         * meeting the same victims again */
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        usleep((useconds_t)(1000 * (attempt + 1) + ts.tv_nsec / 1000 % 1000));
-    }
-    return rc;
+     * victim is run again (db_transaction) rather than answered with a 503. */
+    return db_transaction(db, complete_body, &t);
 }

@@ -75,15 +75,6 @@ int db_summary_apply(struct db *db, struct summary_delta *d)
     return apply_slot(db, d, 0, d->len, pick_slot(), true);
 }
 
-int db_summary_commit(struct db *db, struct summary_delta *d, int rc)
-{
-    if (rc == DB_OK && (db_summary_apply(db, d) != DB_OK || db_commit(db) != DB_OK))
-        rc = DB_ERR;
-    if (rc != DB_OK)
-        db_rollback(db);
-    return rc;
-}
-
 /* ---- recomputation from the base tables ------------------------------------ */
 
 static int load_user_totals(struct db *db, struct summary_delta *d)

@@ -27,12 +27,6 @@ struct summary_delta;
  * DB_OK, or DB_ERR (also when d->failed); the caller then rolls back. */
 int db_summary_apply(struct db *db, struct summary_delta *d);
 
-/* Ends a writer's transaction: rc is the status of its base-row changes.
- * When it is DB_OK, applies d and commits; otherwise, or when either step
- * fails, rolls back. Returns rc, or DB_ERR when the apply or the commit
- * failed. The one way every counted write ends, so none can commit its rows
- * without its counters. */
-int db_summary_commit(struct db *db, struct summary_delta *d, int rc);
 
 /* Recomputes every counter from users and mission_progress and replaces
  * them, in one REPEATABLE READ transaction that first locks the slots'

@@ -73,8 +73,10 @@ int db_user_find_by_username(struct db *db, const char *username, struct user *u
     return find_one(db, sql, in, u);
 }
 
-int db_user_insert(struct db *db, struct user *u)
+/* The insert transaction's body: the row, then the counters. */
+static int insert_body(struct db *db, void *ctx)
 {
+    struct user *u = ctx;
     static const char sql[] =
         "INSERT INTO users (username, email, full_name, hashed_password, is_active, is_admin, "
         "guild_rank, experience_points, missions_completed, created_at) "
@@ -89,31 +91,30 @@ int db_user_insert(struct db *db, struct user *u)
         DB_IN_TEXT(u->guild_rank),
         DB_IN_INT(u->experience_points),
         DB_IN_INT(u->missions_completed),
-        DB_IN_INT(0),
+        DB_IN_INT(u->created_at),
     };
     unsigned long long id;
-    int rc;
-
     struct summary_user fig = {u->is_active, u->guild_rank, u->experience_points,
                                u->missions_completed};
     struct summary_delta d;
+    int rc;
 
-    /* the time is the responder's, so the answer needs no second round trip */
-    u->created_at = (long long)time(NULL);
-    in[9] = DB_IN_INT(u->created_at);
     summary_init(&d);
     summary_add_user(&d, &fig, +1);
-    if (db_begin(db) != DB_OK) {
-        rc = DB_ERR;
-        goto out;
-    }
-    rc = db_summary_commit(db, &d, db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), NULL, &id));
-    if (rc != DB_OK)
-        goto out;
-    u->id = (long long)id;
-out:
+    rc = db_exec(db, sql, in, sizeof(in) / sizeof(in[0]), NULL, &id);
+    if (rc == DB_OK)
+        rc = db_summary_apply(db, &d);
+    if (rc == DB_OK)
+        u->id = (long long)id;
     summary_cleanup(&d);
     return rc;
+}
+
+int db_user_insert(struct db *db, struct user *u)
+{
+    /* the time is the responder's, so the answer needs no second round trip */
+    u->created_at = (long long)time(NULL);
+    return db_transaction(db, insert_body, u);
 }
 
 enum db_user_dup db_user_dup_key(const struct db *db)
@@ -219,8 +220,17 @@ static int update_row(struct db *db, long long id, const struct user_update *upd
 
 /* db_user_update for an update that may move a counted figure: the old
  * figures are read under the row lock, the new ones follow from upd. */
-static int update_counted(struct db *db, long long id, const struct user_update *upd)
+struct update_tx {
+    long long id;
+    const struct user_update *upd;
+};
+
+/* The counted update's body: the user row locked, changed, then the
+ * counters moved from its old figures to its new ones. */
+static int update_body(struct db *db, void *ctx)
 {
+    const struct update_tx *t = ctx;
+    const struct user_update *upd = t->upd;
     char old_rank[SUMMARY_NAME_SZ];
     struct summary_user old, now;
     struct summary_delta d;
@@ -228,13 +238,9 @@ static int update_counted(struct db *db, long long id, const struct user_update 
     int rc;
 
     summary_init(&d);
-    if (db_begin(db) != DB_OK) {
-        rc = DB_ERR;
+    if ((rc = lock_figures(db, t->id, &old, old_rank)) != DB_OK ||
+        (rc = update_row(db, t->id, upd, &matched)) != DB_OK)
         goto out;
-    }
-    if ((rc = lock_figures(db, id, &old, old_rank)) != DB_OK ||
-        (rc = update_row(db, id, upd, &matched)) != DB_OK)
-        goto done;
     now = old;
     if (upd->set_active)
         now.is_active = upd->is_active;
@@ -246,11 +252,17 @@ static int update_counted(struct db *db, long long id, const struct user_update 
         now.missions_completed = upd->missions_completed;
     summary_add_user(&d, &old, -1);
     summary_add_user(&d, &now, +1);
-done:
-    rc = db_summary_commit(db, &d, rc);
+    rc = db_summary_apply(db, &d);
 out:
     summary_cleanup(&d);
     return rc;
+}
+
+static int update_counted(struct db *db, long long id, const struct user_update *upd)
+{
+    struct update_tx t = {id, upd};
+
+    return db_transaction(db, update_body, &t);
 }
 
 int db_user_update(struct db *db, long long id, const struct user_update *upd)
@@ -283,30 +295,32 @@ static int uncount_progress(struct db *db, long long id, struct summary_delta *d
     return rc == DB_NOTFOUND ? DB_OK : DB_ERR;
 }
 
-int db_user_delete(struct db *db, long long id)
+/* The delete's body: user row, then its progress rows, then the delete
+ * (which removes only rows already locked), then the counters: base rows
+ * before counters, as every writer does. */
+static int delete_body(struct db *db, void *ctx)
 {
     static const char sql[] = "DELETE FROM users WHERE id = ?";
-    struct db_val in[] = {DB_IN_INT(id)};
+    const long long *id = ctx;
+    struct db_val in[] = {DB_IN_INT(*id)};
     char rank[SUMMARY_NAME_SZ];
     struct summary_user fig;
     struct summary_delta d;
     int rc;
 
     summary_init(&d);
-    if (db_begin(db) != DB_OK) {
-        rc = DB_ERR;
-        goto out;
-    }
-    /* user row, then its progress rows, then the delete (which removes
-     * only rows already locked), then the counters: base rows before
-     * counters, as every writer does */
-    if ((rc = lock_figures(db, id, &fig, rank)) == DB_OK &&
-        (rc = uncount_progress(db, id, &d)) == DB_OK) {
+    if ((rc = lock_figures(db, *id, &fig, rank)) == DB_OK &&
+        (rc = uncount_progress(db, *id, &d)) == DB_OK) {
         summary_add_user(&d, &fig, -1);
         rc = db_exec(db, sql, in, 1, NULL, NULL);
     }
-    rc = db_summary_commit(db, &d, rc);
-out:
+    if (rc == DB_OK)
+        rc = db_summary_apply(db, &d);
     summary_cleanup(&d);
     return rc;
+}
+
+int db_user_delete(struct db *db, long long id)
+{
+    return db_transaction(db, delete_body, &id);
 }

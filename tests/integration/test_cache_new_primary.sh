@@ -11,9 +11,7 @@
 [ -n "${BASE_URL:-}" ] && [ -n "${REDIS_CACHE_CLI:-}" ] && [ -n "${MYSQL_CLI:-}" ] \
     || { echo "no test stack: skip"; exit 77; }
 set -u
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok: $*"; }
-ko() { fail=$((fail + 1)); echo "  FAILED: $*"; }
+. "$(dirname "$0")/testlib.sh"
 trap '$REDIS_CACHE_CLI REPLICAOF NO ONE >/dev/null 2>&1' EXIT
 
 # read ID: "X-Cache full_name" of GET /api/users/ID through nginx
@@ -23,10 +21,8 @@ read_user() {
         | sed 's/^\([A-Z]*\) .*"full_name":"\([^"]*\)".*/\1 \2/'
 }
 
-name="np$$"
-id=$(curl -s -X POST "$BASE_URL/api/auth/register" -H 'Content-Type: application/json' \
-     -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password\":\"correct-horse-9\",\"full_name\":\"before\"}" \
-     | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+new_user "np$$" before
+id=$user_id
 [ -n "$id" ] || { ko "could not create a user"; exit 1; }
 i=0; got=""
 while [ "$got" != "HIT before" ] && [ $i -lt 5 ]; do got=$(read_user "$id"); i=$((i + 1)); done
@@ -55,5 +51,4 @@ esac
 marker=$($REDIS_CACHE_CLI GET "${REDIS_PREFIX:-guild:}primary")
 [ "$marker" = "$new" ] && ok "the cache records the primary it is written through" \
     || ko "primary marker '$marker', want '$new'"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

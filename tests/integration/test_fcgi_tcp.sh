@@ -11,9 +11,7 @@ top=${top_builddir:-$(pwd)}
 bin="$top/src/guild-fcgi"
 set -u
 dir=$(mktemp -d /tmp/guild-tcp.XXXXXX)
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok: $*"; }
-ko() { fail=$((fail + 1)); echo "  FAILED: $*"; }
+. "$(dirname "$0")/testlib.sh"
 stop_pool() {
     [ -s "$dir/pid" ] || return 0
     kill "$(cat "$dir/pid")" 2>/dev/null
@@ -71,5 +69,4 @@ if out=$(env GUILD_FCGI_ALLOW=10.0.0.300 "$bin" -c "$GUILD_CONF" 2>&1 </dev/null
 else
     case "$out" in *GUILD_FCGI_ALLOW*) ok "config error names GUILD_FCGI_ALLOW" ;; *) ko "config error: '$out'" ;; esac
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

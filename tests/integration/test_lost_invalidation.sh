@@ -13,9 +13,7 @@ top=${top_builddir:-$(pwd)}
 bin="$top/src/guild-fcgi"
 set -u
 dir=$(mktemp -d /tmp/guild-lost.XXXXXX)
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok: $*"; }
-ko() { fail=$((fail + 1)); echo "  FAILED: $*"; }
+. "$(dirname "$0")/testlib.sh"
 cache_pid=$(cat "$REDIS_CACHE_PID")
 port=$((HTTP_PORT + 41))
 while [ -n "$(ss -Hltn "sport = :$port")" ]; do port=$((port + 1)); done
@@ -40,12 +38,8 @@ host_b() {
         | sed 's/^\([A-Z]*\) .*"full_name":"\([^"]*\)".*/\1 \2/'
 }
 
-name="lost$$"
-curl -s -o /dev/null -X POST "$BASE_URL/api/auth/register" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password\":\"correct-horse-9\",\"full_name\":\"before\"}"
-tok=$(curl -s -X POST "$BASE_URL/api/auth/token" --data-urlencode "username=$name" \
-      --data-urlencode "password=correct-horse-9" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-id=$(curl -s "$BASE_URL/api/users/me" -H "Authorization: Bearer $tok" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+new_user "lost$$" before
+id=$user_id tok=$user_token
 [ -n "$id" ] && [ -n "$tok" ] || { ko "could not create a user"; exit 1; }
 
 # a new host first takes in the store's count of earlier losses (one cache retirement),
@@ -71,5 +65,4 @@ got=$(host_b "/api/users/$id")
 [ "$got" = "HIT after" ] && ok "host B caches again once repaired: $got" || ko "host B after repair: '$got'"
 grep -q "another host lost an invalidation" "$dir/guild.log" && ok "host B logged why it retired the cache" \
     || ko "no log line on host B"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -10,9 +10,7 @@ ctl="$top/src/guildctl"
 set -u
 db="guild_migtest_$$"
 dir=$(mktemp -d /tmp/guild-mig.XXXXXX)
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok: $*"; }
-ko() { fail=$((fail + 1)); echo "  FAILED: $*"; }
+. "$(dirname "$0")/testlib.sh"
 user=$(sed -n 's/^GUILD_DB_USER=//p' "$GUILD_CONF" | tail -1)
 trap '$MYSQL_ROOT_CLI -e "DROP DATABASE IF EXISTS \`$db\`" 2>/dev/null; rm -rf "$dir"' EXIT
 $MYSQL_ROOT_CLI -e "CREATE DATABASE \`$db\` CHARACTER SET utf8mb4;
@@ -36,5 +34,4 @@ recorded=$($MYSQL_ROOT_CLI -N -e "SELECT COUNT(*) FROM \`$db\`.schema_migrations
 [ "$recorded" = "$files" ] && ok "schema_migrations holds $files rows" || ko "schema_migrations: $recorded rows"
 GUILD_DB_NAME=$db "$ctl" -c "$GUILD_CONF" migrate >"$dir/again" 2>&1 && ! grep -q '^applied' "$dir/again" \
     && ok "a later run applies nothing" || { ko "a later run:"; cat "$dir/again"; }
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

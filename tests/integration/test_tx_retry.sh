@@ -11,16 +11,10 @@
 set -u
 dir=$(mktemp -d /tmp/guild-tx.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "  ok: $*"; }
-ko() { fail=$((fail + 1)); echo "  FAILED: $*"; }
+. "$(dirname "$0")/testlib.sh"
 
-name="tx$$"
-curl -s -o /dev/null -X POST "$BASE_URL/api/auth/register" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password\":\"correct-horse-9\"}"
-tok=$(curl -s -X POST "$BASE_URL/api/auth/token" --data-urlencode "username=$name" \
-      --data-urlencode "password=correct-horse-9" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-id=$(curl -s "$BASE_URL/api/users/me" -H "Authorization: Bearer $tok" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+new_user "tx$$"
+id=$user_id tok=$user_token
 [ -n "$id" ] || { ko "could not create a user"; exit 1; }
 attempts() { $MYSQL_CLI -N -e "SELECT COALESCE(SUM(n), 0) FROM analytics_summary WHERE metric = 7 AND k = 4"; }
 before=$(attempts)
@@ -51,5 +45,4 @@ after=$(attempts)
     || ko "mission 4 attempts $before -> $after, want +1"
 rows=$($MYSQL_CLI -N -e "SELECT COUNT(*) FROM mission_progress WHERE user_id = $id AND mission_id = 4")
 [ "$rows" = 1 ] && ok "one progress row" || ko "$rows progress rows"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -147,16 +147,15 @@ static struct redis_script script_invalidate = {.text =
  * replication id, generation TTL s, promoted (1: the server has been a
  * replica: INFO shows a previous replication id). Returns 1 when the
  * primary changed and the global generation (if there is one) was bumped,
- * else 0. A missing marker (a FLUSHALL, an eviction: allkeys-lru) on a
- * server that was never a replica says nothing about lost writes: it is
- * only recorded; on a promoted one it counts as a change. */
+ * else 0. The marker is written only once a server has taken over: a
+ * server that was never a replica, without a marker, is the original
+ * primary, and nothing is written (a lookup writes nothing, test_cache_limits).
+ * A promoted server without a marker, or one whose marker names another
+ * primary, has data of unknown standing. */
 static const char script_primary[] =
     "local seen = redis.call('GET', KEYS[1])\n"
     "if seen == ARGV[1] then return 0 end\n"
-    "if not seen and ARGV[3] == '0' then\n"
-    "  redis.call('SET', KEYS[1], ARGV[1])\n"
-    "  return 0\n"
-    "end\n"
+    "if not seen and ARGV[3] == '0' then return 0 end\n"
     "local cur = redis.call('GET', KEYS[2])\n"
     "if cur then\n"
     "  local t = redis.call('TIME')\n"

@@ -120,12 +120,13 @@ void cache_note_lost(struct app *app, long long count);
 /* The cache role's on-connect check (redis_conn_on_connect; arg: the
  * struct config). Redis replicates asynchronously: a primary that dies may
  * take generation bumps it had acknowledged with it, and the replica that
- * Sentinel promotes still holds the entries they retired. So the cache
- * remembers which primary (replication id) it was last written through;
- * a connection that finds another one (a promoted replica, or a restart
- * that lost the data) bumps the global generation first, once for the pool
- * (one script), retiring every entry of unknown standing. 0, or -1 when the
- * check could not run (the connection is then not used). */
+ * Sentinel promotes still holds the entries they retired. So a connection
+ * to a server that has taken over from another (INFO: a previous
+ * replication id) bumps the global generation first, once for the pool
+ * (one script, which records the server's replication id as the cache's
+ * primary), retiring every entry of unknown standing; so does one that
+ * finds the recorded primary is another server. 0, or -1 when the check
+ * could not run (the connection is then not used). */
 int cache_check_primary(struct redisContext *ctx, void *arg);
 
 /* Adds this process's pending latency/bypass counters to Redis now. */

@@ -32,6 +32,8 @@
 #define CACHE_LOCK_MAX 128       /* a lock value: "<104 random bits> <pid>@<host>" */
 #define CACHE_LATE_FACTOR 4      /* a holder we cannot check is late after 4 compute times */
 #define CACHE_LATE_MIN_MS 100    /* ... and never before 100 ms */
+#define CACHE_MAX_STRANDED 8     /* locks a worker could not release, remembered to release */
+#define CACHE_KEY_MAX 256        /* an entry's key, remembered with its stranded lock */
 
 /* The hit path runs no script: one pipeline of plain commands (GET both
  * generations, GET the entry, PTTL it, count the lookup). An entry's value
@@ -179,6 +181,22 @@ static _Thread_local size_t npending;
 static _Thread_local char pending_inv[CACHE_MAX_PENDING_INV][CACHE_NAME_MAX];
 static _Thread_local size_t npending_inv;
 static _Thread_local unsigned long long rng_state;
+
+/* Recompute locks this worker took and could not give back: its store or
+ * release failed (the cache Redis froze or went away mid-computation), or
+ * the script taking the lock got no answer and may still run once Redis
+ * thaws. Such a lock outlives any computation until it expires
+ * (GUILD_CACHE_LOCK_MS).
+ * Readers on this host trust a live holder's process and would wait their
+ * whole GUILD_CACHE_LOCK_WAIT_MS on it. The worker releases them at its next
+ * lookup that reaches Redis (release_stranded); a lock taken over since has
+ * another value and is left alone. */
+struct stranded_lock {
+    char entry_key[CACHE_KEY_MAX];
+    char token[CACHE_LOCK_MAX];
+};
+static _Thread_local struct stranded_lock stranded[CACHE_MAX_STRANDED];
+static _Thread_local size_t nstranded;
 
 /* ---- per-process state, set before any worker starts ---- */
 
@@ -606,6 +624,41 @@ struct lookup {
     char token[CACHE_LOCK_MAX];  /* our lock value ('' = we hold no lock) */
 };
 
+/* Remembers a lock of ours that Redis did not get to release (no token:
+ * nothing to remember). When the list is full, or the key too long, the lock
+ * is left to expire, as before. */
+static void strand(const char *entry_key, const char *token)
+{
+    struct stranded_lock *sl;
+
+    if (token[0] == '\0' || nstranded == CACHE_MAX_STRANDED ||
+        strlen(entry_key) >= sizeof(sl->entry_key))
+        return;
+    sl = &stranded[nstranded++];
+    snprintf(sl->entry_key, sizeof(sl->entry_key), "%s", entry_key);
+    snprintf(sl->token, sizeof(sl->token), "%s", token);
+}
+
+/* Releases the stranded locks (one script call each, only when there are
+ * some); those Redis does not answer for stay listed. */
+static void release_stranded(struct app *app)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < nstranded; i++) {
+        const char *argv[] = {stranded[i].entry_key, stranded[i].token};
+        redisReply *r = redis_conn_eval(app->cache_redis, &script_release, 1, 2, argv, NULL);
+
+        if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+            stranded[kept++] = stranded[i];
+        freeReplyObject(r);
+    }
+    if (kept < nstranded)
+        log_msg(LOG_INFO, "cache: %zu recompute lock(s) left by a failed store released",
+                nstranded - kept);
+    nstranded = kept;
+}
+
 /* Stores a 200 answer if the generations are still the ones seen (releasing
  * our lock, if we hold it). */
 static void store(struct req *rq, const struct cache_spec *spec, const struct lookup *lk,
@@ -640,7 +693,10 @@ static void store(struct req *rq, const struct cache_spec *spec, const struct lo
         lens[i] = argv[i] ? strlen(argv[i]) : 0;
     lens[10] = rs->body_len;
     r = redis_conn_eval(app->cache_redis, &script_store, 5, 15, argv, lens);
-    freeReplyObject(r); /* a failed store only costs a later miss */
+    /* a failed store only costs a later miss, but must not strand our lock */
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+        strand(lk->entry_key, lk->token);
+    freeReplyObject(r);
 }
 
 static void release(struct app *app, const struct lookup *lk)
@@ -651,6 +707,8 @@ static void release(struct app *app, const struct lookup *lk)
     if (lk->token[0] == '\0')
         return;
     r = redis_conn_eval(app->cache_redis, &script_release, 1, 2, argv, NULL);
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+        strand(lk->entry_key, lk->token);
     freeReplyObject(r);
 }
 
@@ -759,6 +817,10 @@ static redisReply *miss(struct app *app, const struct cache_spec *spec, struct l
     if (argv[4] == NULL)
         return NULL;
     r = redis_conn_eval(app->cache_redis, &script_miss, 5, 10, argv, NULL);
+    /* no reply: the script may still run, late (sent before Redis froze), and
+     * take the lock for a computation this request will not store */
+    if (r == NULL)
+        strand(lk->entry_key, lk->token);
     ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
          r->element[0]->type == REDIS_REPLY_STRING;
     for (size_t i = 1; ok && i < r->elements; i++)
@@ -1002,6 +1064,8 @@ static bool early_refresh_locked(struct app *app, const struct cache_spec *spec,
 
     snprintf(lock_ms, sizeof(lock_ms), "%d", app->cfg.cache_lock_ms);
     r = redis_conn_eval(app->cache_redis, &script_refresh, 2, 5, argv, NULL);
+    if (r == NULL) /* as in miss(): it may take the lock late */
+        strand(lk->entry_key, lk->token);
     ok = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
     freeReplyObject(r);
     return ok;
@@ -1106,7 +1170,11 @@ static int lookup_init(struct req *rq, const struct cache_spec *spec, struct loo
 
 static bool cache_usable(struct app *app)
 {
-    return app->cfg.cache_enabled && retry_invalidations(app) == 0 && repair_if_dirty(app) == 0;
+    if (!app->cfg.cache_enabled)
+        return false;
+    if (nstranded > 0)
+        release_stranded(app);
+    return retry_invalidations(app) == 0 && repair_if_dirty(app) == 0;
 }
 
 void cache_prefetch(struct req *rq, const struct cache_spec *spec, const char *blob_name,

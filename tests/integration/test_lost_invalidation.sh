@@ -9,15 +9,10 @@
 # Skips (77) outside `scripts/stack test`.
 [ -n "${BASE_URL:-}" ] && [ -n "${GUILD_CONF:-}" ] && [ -n "${REDIS_CACHE_PID:-}" ] \
     || { echo "no test stack: skip"; exit 77; }
-top=${top_builddir:-$(pwd)}
-bin="$top/src/guild-fcgi"
 set -u
 dir=$(mktemp -d /tmp/guild-lost.XXXXXX)
 . "$(dirname "$0")/testlib.sh"
 cache_pid=$(cat "$REDIS_CACHE_PID")
-port=$((HTTP_PORT + 41))
-while [ -n "$(ss -Hltn "sport = :$port")" ]; do port=$((port + 1)); done
-seg="$dir/hostb.metrics"
 cleanup() {
     kill -CONT "$cache_pid" 2>/dev/null
     [ -s "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null
@@ -26,15 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-env GUILD_LOG_FILE="$dir/guild.log" GUILD_FCGI_THREADS=2 GUILD_METRICS_FILE="$seg" \
-    spawn-fcgi -a 127.0.0.1 -p "$port" -P "$dir/pid" -- "$bin" -c "$GUILD_CONF" >/dev/null 2>&1
-i=0; while [ -z "$(ss -Hltn "sport = :$port")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# host B: two workers, its own shared segment
+spawn_responder "$dir" GUILD_FCGI_THREADS=2 || { ko "host B did not start"; exit 1; }
 
 # host_b URI: GET over FastCGI to host B; prints "X-Cache full_name"
 host_b() {
-    env -i REQUEST_METHOD=GET DOCUMENT_URI="$1" REQUEST_URI="$1" QUERY_STRING= \
-        REMOTE_ADDR=127.0.0.1 timeout 10 cgi-fcgi -bind -connect "127.0.0.1:$port" 2>/dev/null \
-        | tr -d '\r' | awk '/^X-Cache:/ {c=$2} /^\{/ {b=$0} END {print c, b}' \
+    fcgi_get "$1" | awk '/^X-Cache:/ {c=$2} /^\{/ {b=$0} END {print c, b}' \
         | sed 's/^\([A-Z]*\) .*"full_name":"\([^"]*\)".*/\1 \2/'
 }
 

@@ -1,26 +1,21 @@
 #!/bin/sh
 # Integration: a recompute lock whose holder could not store (the cache Redis froze while
-# it computed, or its connection broke) must not keep the other readers of that entry waiting. A reader trusts a
-# live holder's process on its own host and, before the fix, waited its whole
-# GUILD_CACHE_LOCK_WAIT_MS (2 s) for a lock nobody computed under, until the lock expired
-# (GUILD_CACHE_LOCK_MS, 5 s). The holder now remembers the lock and releases it at its next
-# lookup that reaches Redis.
-# The holder is a second responder process on this host (one worker thread, on TCP, asked
-# directly over FastCGI), so that its next request is sure to be the same worker; the
-# reader is the test stack's pool, through nginx. Skips (77) outside `scripts/stack test`.
-[ -n "${BASE_URL:-}" ] && [ -n "${GUILD_CONF:-}" ] && [ -n "${REDIS_CACHE_PID:-}" ] &&
-    [ -n "${REDIS_CACHE_CLI:-}" ] || { echo "no test stack: skip"; exit 77; }
-top=${top_builddir:-$(pwd)}
-bin="$top/src/guild-fcgi"
+# it computed, or its connection broke) must not keep the other readers of that entry
+# waiting. A reader trusts a live holder's process on its own host and, before the fix,
+# waited its whole GUILD_CACHE_LOCK_WAIT_MS (2 s) for a lock nobody computed under, until
+# the lock expired (GUILD_CACHE_LOCK_MS, 5 s). The holder now remembers the lock and
+# releases it at its next lookup that reaches Redis.
+# The holder is a responder process of the test's own on this host (one worker thread, on
+# TCP, asked directly over FastCGI), so that its next request is sure to reach the same
+# worker; the reader is the test stack's pool, through nginx. Skips (77) outside
+# `scripts/stack test`.
+[ -n "${BASE_URL:-}" ] && [ -n "${GUILD_CONF:-}" ] && [ -n "${REDIS_CACHE_CLI:-}" ] ||
+    { echo "no test stack: skip"; exit 77; }
 set -u
 dir=$(mktemp -d /tmp/guild-stranded.XXXXXX)
 . "$(dirname "$0")/testlib.sh"
-cache_pid=$(cat "$REDIS_CACHE_PID")
 prefix=${REDIS_PREFIX:-guild:}
-port=$((HTTP_PORT + 43))
-while [ -n "$(ss -Hltn "sport = :$port")" ]; do port=$((port + 1)); done
 cleanup() {
-    kill -CONT "$cache_pid" 2>/dev/null
     [ -s "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null
     sleep 0.3
     [ "$fail" -gt 0 ] && tail -n 20 "$dir/guild.log"
@@ -28,18 +23,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-env GUILD_LOG_FILE="$dir/guild.log" GUILD_FCGI_THREADS=1 GUILD_METRICS_FILE="$dir/metrics" \
-    spawn-fcgi -a 127.0.0.1 -p "$port" -P "$dir/pid" -- "$bin" -c "$GUILD_CONF" >/dev/null 2>&1
-i=0; while [ -z "$(ss -Hltn "sport = :$port")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -n "$(ss -Hltn "sport = :$port")" ] || { ko "the holder's responder did not start"; exit 1; }
+spawn_responder "$dir" GUILD_FCGI_THREADS=1 || { ko "the holder's responder did not start"; exit 1; }
 
-# holder URI [STORE_DELAY_MS]: GET over FastCGI to the one-worker responder; prints X-Cache
-holder() {
-    env -i REQUEST_METHOD=GET DOCUMENT_URI="$1" REQUEST_URI="$1" QUERY_STRING= \
-        REMOTE_ADDR=127.0.0.1 HTTP_X_DEBUG_STORE_DELAY_MS="${2:-0}" \
-        timeout 10 cgi-fcgi -bind -connect "127.0.0.1:$port" 2>/dev/null \
-        | tr -d '\r' | sed -n 's/^X-Cache: //p'
-}
+# holder URI [STORE_DELAY_MS]: GET from the one-worker responder; prints its X-Cache
+holder() { fcgi_get "$1" HTTP_X_DEBUG_STORE_DELAY_MS="${2:-0}" | sed -n 's/^X-Cache: //p'; }
 lock_exists() { $REDIS_CACHE_CLI EXISTS "${prefix}c:user:$1|lock"; }
 now_ms() { date +%s%3N; }
 

@@ -323,3 +323,10 @@ void config_cleanup(struct config *c)
         }
     }
 }
+
+int config_retry_ms(const struct config *c, bool refused)
+{
+    return refused && c->reconnect_interval_ms > CONFIG_REFUSED_RETRY_MS
+               ? CONFIG_REFUSED_RETRY_MS
+               : c->reconnect_interval_ms;
+}

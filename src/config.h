@@ -88,6 +88,16 @@ int config_load(struct config *c, const char *file, enum config_need need, char 
 /* Frees the strings config_load() allocated; safe on a zeroed struct. */
 void config_cleanup(struct config *c);
 
+/* How long after a failed connect the next may be tried. A connect the
+ * server refused outright (nothing listens: ECONNREFUSED, or ENOENT for a
+ * unix socket) cost the request nothing, and nothing is there to be
+ * stormed, so it is retried after CONFIG_REFUSED_RETRY_MS: a restarted
+ * server is used within that, not up to reconnect_interval_ms later by
+ * each worker. Any other failure (a timeout costs the request the connect
+ * timeout per try) waits the whole interval. */
+#define CONFIG_REFUSED_RETRY_MS 100
+int config_retry_ms(const struct config *c, bool refused);
+
 /* Parses a decimal int in [min, max]; returns 0 or -1. Exposed for tests. */
 int config_parse_int(const char *s, long min, long max, int *out);
 

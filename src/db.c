@@ -8,6 +8,7 @@
 
 #include <mysql.h>
 #include <errmsg.h>
+#include <errno.h>
 #include <mysqld_error.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct db {
     bool in_tx;
     unsigned last_errno; /* of the last failed statement (0 after a success) */
     long long last_attempt_ms;
+    bool refused; /* the last connect found nothing listening (config_retry_ms) */
     struct stmt_slot stmts[DB_MAX_STMTS];
     size_t nstmts;
     /* the active result (one at a time per process) */
@@ -134,6 +136,10 @@ static int connect_now(struct db *db)
     mysql_options(m, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
     if (mysql_real_connect(m, sock ? NULL : c->db_host, c->db_user, c->db_password, c->db_name,
                            (unsigned)c->db_port, sock, CLIENT_FOUND_ROWS) == NULL) {
+        /* a unix socket nobody listens on; over TCP the client library
+         * connects non-blocking and the reason is lost (errno EINPROGRESS) */
+        db->refused = mysql_errno(m) == CR_CONNECTION_ERROR &&
+                      (errno == ENOENT || errno == ECONNREFUSED);
         set_err(db, "connect", mysql_errno(m), mysql_error(m));
         mysql_close(m);
         return -1;
@@ -149,7 +155,8 @@ int db_ensure(struct db *db)
     if (db->conn != NULL)
         return 0;
     now = (long long)clock_ms();
-    if (db->last_attempt_ms != 0 && now - db->last_attempt_ms < db->cfg->reconnect_interval_ms)
+    if (db->last_attempt_ms != 0 &&
+        now - db->last_attempt_ms < config_retry_ms(db->cfg, db->refused))
         return -1;
     db->last_attempt_ms = now;
     return connect_now(db);

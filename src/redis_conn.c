@@ -31,6 +31,7 @@ struct redis_conn {
     const struct config *cfg;
     redisContext *ctx;
     long long last_attempt_ms;
+    bool refused;         /* the last connect found nothing listening (config_retry_ms) */
     long long last_ok_ms; /* when the connection last answered */
     redis_conn_hook on_connect; /* NULL: none */
     void *on_connect_arg;
@@ -155,7 +156,8 @@ int redis_conn_ensure(struct redis_conn *rc)
         return rc->ctx != NULL ? 0 : -1;
     }
     now = (long long)clock_ms();
-    if (rc->last_attempt_ms != 0 && now - rc->last_attempt_ms < rc->cfg->reconnect_interval_ms)
+    if (rc->last_attempt_ms != 0 &&
+        now - rc->last_attempt_ms < config_retry_ms(rc->cfg, rc->refused))
         return -1;
     return connect_now(rc, now);
 }
@@ -177,6 +179,7 @@ static int connect_via_sentinels(struct redis_conn *rc);
 static int connect_now(struct redis_conn *rc, long long now)
 {
     rc->last_attempt_ms = now;
+    rc->refused = false;
     if (rc->n_sentinels > 0)
         return connect_via_sentinels(rc) == 0 ? run_hook(rc) : -1;
     /* a unix socket skips the kernel's TCP loopback path: on a 2-core host
@@ -195,6 +198,10 @@ static int connect_now(struct redis_conn *rc, long long now)
 static int finish_connect(struct redis_conn *rc)
 {
     if (rc->ctx == NULL || rc->ctx->err) {
+        /* Behind Sentinels a refusal is the old master, gone until the
+         * promotion: asking them again sooner would only add load there. */
+        rc->refused = rc->ctx != NULL && rc->ctx->err == REDIS_ERR_IO && rc->n_sentinels == 0 &&
+                      (errno == ECONNREFUSED || errno == ENOENT);
         log_failure(rc, "connect", rc->ctx ? rc->ctx->errstr : "out of memory");
         drop(rc);
         return -1;

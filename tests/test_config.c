@@ -459,6 +459,22 @@ static void t_password_concurrency(void)
     }
 }
 
+static void t_retry_ms(void)
+{
+    struct config c;
+
+    memset(&c, 0, sizeof(c));
+    c.reconnect_interval_ms = 1000;
+    CU_ASSERT_EQUAL(config_retry_ms(&c, false), 1000); /* a timeout: the whole interval */
+    CU_ASSERT_EQUAL(config_retry_ms(&c, true), CONFIG_REFUSED_RETRY_MS);
+    c.reconnect_interval_ms = 100; /* the smallest interval allowed: never longer for a refusal */
+    CU_ASSERT_EQUAL(config_retry_ms(&c, true), 100);
+    CU_ASSERT_EQUAL(config_retry_ms(&c, false), 100);
+    c.reconnect_interval_ms = 600000;
+    CU_ASSERT_EQUAL(config_retry_ms(&c, true), CONFIG_REFUSED_RETRY_MS);
+    CU_ASSERT_EQUAL(config_retry_ms(&c, false), 600000);
+}
+
 static void t_cleanup_zeroed(void)
 {
     struct config c;
@@ -487,6 +503,7 @@ int main(void)
         {"trusted_proxies_and_rates", t_trusted_proxies_and_rates},
         {"sessions_per_user", t_sessions_per_user},
         {"password_concurrency", t_password_concurrency},
+        {"retry_ms", t_retry_ms},
         {"cleanup_zeroed", t_cleanup_zeroed},
         {NULL, NULL},
     };

@@ -654,7 +654,7 @@ static void release_stranded(struct app *app)
         freeReplyObject(r);
     }
     if (kept < nstranded)
-        log_msg(LOG_INFO, "cache: %zu recompute lock(s) left by a failed store released",
+        log_msg(LOG_INFO, "cache: %zu recompute lock(s) stranded by a failed Redis call released",
                 nstranded - kept);
     nstranded = kept;
 }

@@ -159,6 +159,7 @@ int db_ensure(struct db *db)
         now - db->last_attempt_ms < config_retry_ms(db->cfg, db->refused))
         return -1;
     db->last_attempt_ms = now;
+    db->refused = false;
     return connect_now(db);
 }
 

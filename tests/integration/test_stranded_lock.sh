@@ -69,7 +69,7 @@ gone=$(lock_exists "$id")
 t1=$(now_ms)
 [ "$gone" = 0 ] && ok "the holder's next lookup released the lock ($((t1 - t0)) ms after it was taken)" ||
     ko "the lock is still there $((t1 - t0)) ms after it was taken: left to expire"
-grep -q "recompute lock(s) left by a failed store released" "$dir/guild.log" &&
+grep -q "recompute lock(s) stranded by a failed Redis call released" "$dir/guild.log" &&
     ok "the holder logged the release" || ko "no release in the holder's log"
 
 # 3. a reader through nginx does not wait for it

@@ -489,9 +489,8 @@ static void announce_lost(struct app *app)
     freeReplyObject(r);
 }
 
-void cache_note_lost(struct app *app, long long count)
+void cache_note_lost(long long count)
 {
-    (void)app;
     if (count > 0 && metrics_cache_lost_seen_raise((unsigned long long)count)) {
         metrics_cache_dirty_mark();
         log_msg(LOG_WARN, "cache: another host lost an invalidation; the cache is retired");
@@ -639,24 +638,29 @@ static void strand(const char *entry_key, const char *token)
     snprintf(sl->token, sizeof(sl->token), "%s", token);
 }
 
-/* Releases the stranded locks (one script call each, only when there are
- * some); those Redis does not answer for stay listed. */
+/* Releases the stranded locks, one script call each. The first that Redis
+ * does not answer ends the attempt (the rest would only wait out the same
+ * timeout): it and those after it stay listed for the next lookup. */
 static void release_stranded(struct app *app)
 {
-    size_t kept = 0;
+    size_t done = 0;
 
-    for (size_t i = 0; i < nstranded; i++) {
-        const char *argv[] = {stranded[i].entry_key, stranded[i].token};
+    while (done < nstranded) {
+        const char *argv[] = {stranded[done].entry_key, stranded[done].token};
         redisReply *r = redis_conn_eval(app->cache_redis, &script_release, 1, 2, argv, NULL);
+        bool ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
 
-        if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-            stranded[kept++] = stranded[i];
         freeReplyObject(r);
+        if (!ok)
+            break;
+        done++;
     }
-    if (kept < nstranded)
-        log_msg(LOG_INFO, "cache: %zu recompute lock(s) stranded by a failed Redis call released",
-                nstranded - kept);
-    nstranded = kept;
+    if (done == 0)
+        return;
+    log_msg(LOG_INFO, "cache: %zu recompute lock(s) stranded by a failed Redis call released",
+            done);
+    memmove(stranded, stranded + done, (nstranded - done) * sizeof(stranded[0]));
+    nstranded -= done;
 }
 
 /* Stores a 200 answer if the generations are still the ones seen (releasing

@@ -115,7 +115,7 @@ const char *cache_lost_key(struct app *app);
 /* The count as the limiter script read it (-1: unknown): when it is news
  * to this host, the host stops trusting the cache until it has bumped the
  * global generation. */
-void cache_note_lost(struct app *app, long long count);
+void cache_note_lost(long long count);
 
 /* The cache role's on-connect check (redis_conn_on_connect; arg: the
  * struct config). Redis replicates asynchronously: a primary that dies may

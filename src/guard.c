@@ -60,7 +60,7 @@ int guard_limit(struct req *rq, struct resp *rs, enum guard_policy policy,
     if (rate->limit == 0 && claims == NULL)
         return 0;
     ratelimit_check(app, p, who, claims ? claims->jti : NULL, r);
-    cache_note_lost(app, r->cache_lost);
+    cache_note_lost(r->cache_lost);
     if (rate->limit > 0)
         metrics_ratelimit(p->name, r->rc == RL_ALLOWED   ? METRICS_RL_ALLOWED
                                    : r->rc == RL_LIMITED ? METRICS_RL_LIMITED

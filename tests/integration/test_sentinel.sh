@@ -222,6 +222,13 @@ report() {
     echo "SENTINEL_RESULT $tag errors=$n503 recover_s=$recover lost=$lost lost_until_s=$lost_until total=$total"
 }
 
+# clean_recovery BOUND_S: the last report's errors were all 503 and the last one came by
+# +BOUND_S
+clean_recovery() {
+    [ "$n5xx_bad" -eq 0 ] && [ "$nother" -eq 0 ] &&
+        [ "$(awk -v r="$recover" -v b="$1" 'BEGIN {print (r <= b)}')" = 1 ]
+}
+
 # ---- 2. planned switch ----
 start_load planned
 sleep 2
@@ -233,8 +240,7 @@ sleep 8
 stop_load
 report planned "$t0"
 new=$(master_port)
-if [ "$new" != "$old" ] && [ "$n5xx_bad" -eq 0 ] && [ "$nother" -eq 0 ] &&
-   [ "$(awk -v r="$recover" -v b=$RECOVER_BOUND_S 'BEGIN {print (r <= b)}')" = 1 ]; then
+if [ "$new" != "$old" ] && clean_recovery "$RECOVER_BOUND_S"; then
     ok "SENTINEL FAILOVER :$old -> :$new: errors only 503, recovered by +$recover s"
 else
     ko "planned failover :$old -> :$new: $nother non-201 ($n5xx_bad bad), last at +$recover s"
@@ -256,8 +262,7 @@ sleep 4
 stop_load
 report kill "$t0"
 survivor=$(master_port)
-if [ "$survivor" != "$victim" ] && [ "$n5xx_bad" -eq 0 ] && [ "$nother" -eq 0 ] &&
-   [ "$(awk -v r="$recover" -v b=$RECOVER_BOUND_S 'BEGIN {print (r <= b)}')" = 1 ]; then
+if [ "$survivor" != "$victim" ] && clean_recovery "$RECOVER_BOUND_S"; then
     ok "primary :$victim killed: Sentinel promoted :$survivor after ${promoted_after} s," \
        "the pool followed by +$recover s, errors only 503"
 else
@@ -314,8 +319,7 @@ echo "  (:$survivor answered READONLY ${readonly_replies:-0} times)"
 # that connected less than its reconnect interval (1 s) ago answers 503 until it may
 # reconnect (seen under ASan: up to 17 x 503, all within +0.1 s). Without the drop, every
 # create on a stale connection answers READONLY -> 503 for good (223 x 503 until the end).
-if [ "$(master_port)" = "$victim" ] && [ "$n5xx_bad" -eq 0 ] && [ "$nother" -eq 0 ] &&
-   [ "$(awk -v r="$recover" 'BEGIN {print (r <= 1.5)}')" = 1 ]; then
+if [ "$(master_port)" = "$victim" ] && clean_recovery 1.5; then
     ok "demoted :$survivor answered READONLY; the pool moved to :$victim, last 503 at" \
        "+$recover s ($n503 x 503 under load; burst of 24 right after the demotion: $burst_codes)"
 else

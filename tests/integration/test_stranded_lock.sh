@@ -63,7 +63,7 @@ wait "$hp"
 
 # 2. the holder's next lookup (another entry) reaches Redis again and releases it, long
 #    before the lock would expire (GUILD_CACHE_LOCK_MS after t0)
-sleep 1.1   # past the worker's reconnect interval (1 s) since its failed store
+sleep 1.1   # past the reconnect interval (1 s) since the worker's last connect
 holder "/api/analytics/leaderboard" >/dev/null
 gone=$(lock_exists "$id")
 t1=$(now_ms)
